@@ -1,0 +1,57 @@
+"""`ftensor` command line: one command, subcommands, sensible defaults.
+
+Each subcommand lives beside the code it drives, in a module with `add_arguments(parser)` and
+`run(args) -> int`. Those modules import heavy libraries (torch, onnxruntime) only inside `run`, so
+`ftensor --help` stays fast and the torch-free commands work without torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ftensor import __version__
+from ftensor.errors import FTensorError
+
+# (subcommand, module, one-line help)
+COMMANDS = (
+    ("generate", "ftensor.data.cli_generate", "generate a synthetic P_Image/F_Tensor dataset"),
+    ("dataset-stats", "ftensor.data.cli_stats", "summarise and verify a dataset directory"),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ftensor",
+        description="Map design images (P_Image) to per-pixel F_Tensors: generate, train, export, serve.",
+    )
+    parser.add_argument("--version", action="version", version=f"ftensor {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, module_name, help_text in COMMANDS:
+        module = importlib.import_module(module_name)
+        command = sub.add_parser(
+            name,
+            help=help_text,
+            description=(module.__doc__ or help_text).strip(),
+            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        )
+        module.add_arguments(command)
+        command.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except FTensorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: rerun the same command to resume where it stopped", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

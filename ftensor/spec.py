@@ -1,0 +1,121 @@
+"""The P_Image / F_Tensor data contract (FTENSOR_SPEC.md, version 1) as constants and codecs.
+
+Everything that reads or writes an F_Tensor goes through this module, so the encoding lives in
+one place. It imports only numpy: serving uses it without torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ftensor.errors import FTensorError
+
+SPEC_VERSION = 1
+DEFAULT_IMAGE_SIZE = 256
+NUM_CLASSES = 12
+CHANNELS = ("text", "image", "color", "hierarchy")
+
+CLASS_NAMES = (
+    "black", "white", "gray", "red", "orange", "yellow",
+    "green", "teal", "blue", "purple", "pink", "brown",
+)
+PALETTE = np.array(
+    [
+        (25, 25, 25), (240, 240, 240), (128, 128, 128), (200, 40, 40),
+        (240, 130, 30), (240, 210, 50), (50, 150, 60), (30, 150, 150),
+        (40, 80, 200), (130, 50, 170), (235, 120, 180), (120, 75, 35),
+    ],
+    dtype=np.int16,
+)
+COLOR_JITTER = 16
+
+
+def luma(rgb: np.ndarray) -> np.ndarray:
+    """ITU-R 601 luma of RGB values along the last axis."""
+    rgb = np.asarray(rgb, dtype=np.float64)
+    return 0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2]
+
+
+ANCHOR_LUMA = luma(PALETTE)
+MIN_TEXT_CONTRAST = 90.0
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    kind: str
+    hierarchy: float
+    font_size: tuple[float, float] | None = None  # fraction of the image size
+    weights: tuple[str, ...] = ()
+
+
+ROLES = {
+    r.name: r
+    for r in (
+        Role("background", "background", 0.00),
+        Role("decoration", "shape", 0.10),
+        Role("caption", "text", 0.25, (0.030, 0.035), ("regular",)),
+        Role("body", "text", 0.40, (0.040, 0.050), ("regular",)),
+        Role("image", "image", 0.50),
+        Role("subheading", "text", 0.65, (0.060, 0.080), ("regular", "bold")),
+        Role("button", "button", 0.80, (0.045, 0.060), ("bold",)),
+        Role("headline", "text", 1.00, (0.100, 0.160), ("bold",)),
+    )
+}
+Z_ORDER = {"background": 0, "shape": 1, "image": 2, "button": 3, "text": 4}
+
+# Success criteria of the original module plan, as (metric, comparison, threshold).
+SUCCESS_CRITERIA = (
+    ("text_iou", ">", 0.90),
+    ("image_iou", ">", 0.85),
+    ("color_accuracy", ">", 0.80),
+    ("hierarchy_mse", "<", 0.05),
+)
+
+
+def font_sizes(role: str, image_size: int) -> list[int]:
+    """Whole-pixel font sizes allowed for a text role; the rounded middle where none fits."""
+    lo, hi = ROLES[role].font_size
+    sizes = list(range(int(np.ceil(lo * image_size)), int(np.floor(hi * image_size)) + 1))
+    return sizes or [int(round((lo + hi) / 2 * image_size))]
+
+
+def nearest_class(rgb: np.ndarray) -> np.ndarray:
+    """Palette class whose anchor is nearest (Euclidean RGB) to each colour along the last axis."""
+    diff = np.asarray(rgb, dtype=np.int32)[..., None, :] - PALETTE.astype(np.int32)
+    return np.argmin((diff * diff).sum(-1), axis=-1)
+
+
+def encode_f_tensor(
+    text: np.ndarray, image: np.ndarray, color: np.ndarray, hierarchy: np.ndarray
+) -> np.ndarray:
+    """Pack decoded channels into the spec's uint8 (4, H, W) encoding.
+
+    `text` and `image` are probabilities or {0,1} masks (thresholded at 0.5), `color` is a class map
+    (H, W) or class scores (12, H, W) reduced by arg-max, `hierarchy` lies in [0, 1] (clipped).
+    """
+    if color.ndim == 3:
+        color = color.argmax(0)
+    out = np.empty((4, *text.shape), dtype=np.uint8)
+    out[0] = text >= 0.5
+    out[1] = image >= 0.5
+    out[2] = color
+    out[3] = np.rint(np.clip(hierarchy, 0.0, 1.0) * 255.0)
+    return out
+
+
+def decode_hierarchy(f_tensor: np.ndarray) -> np.ndarray:
+    """Hierarchy values in [0, 1] from an encoded F_Tensor (channel 3 / 255)."""
+    return f_tensor[3].astype(np.float32) / 255.0
+
+
+def check_image_size(image_size: int) -> int:
+    """Validate an image size against the spec (a multiple of 16, at least 64)."""
+    if image_size < 64 or image_size % 16:
+        raise FTensorError(
+            f"image_size {image_size} is not allowed: the spec needs a multiple of 16 from 64 up "
+            "(for example 128 or 256)."
+        )
+    return image_size

@@ -1,0 +1,152 @@
+"""Generation is reproducible, resumable and mergeable; the loader and dataset-stats catch every bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from ftensor.cli import main
+from ftensor.data import FTensorDataset, generate_dataset, split_indices
+from ftensor.data.layout import sample_paths
+from ftensor.errors import FTensorError
+
+SIZE = 64
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_same_seed_same_bytes_whatever_the_workers(tmp_path):
+    generate_dataset(tmp_path / "a", 40, image_size=SIZE, seed=3, workers=1, progress=False)
+    generate_dataset(tmp_path / "b", 40, image_size=SIZE, seed=3, workers=2, progress=False)
+    a, b = tree_bytes(tmp_path / "a"), tree_bytes(tmp_path / "b")
+    assert len(a) == 3 * 40 + 8 + 1 and a == b
+    generate_dataset(tmp_path / "c", 5, image_size=SIZE, seed=4, workers=1, progress=False)
+    assert (tmp_path / "c/images/000000.png").read_bytes() != a["images/000000.png"]
+
+
+def test_ranges_made_apart_merge_into_the_same_dataset(tmp_path):
+    generate_dataset(tmp_path / "whole", 30, image_size=SIZE, seed=1, workers=1, progress=False)
+    generate_dataset(tmp_path / "parts", 12, image_size=SIZE, seed=1, workers=1, progress=False)
+    generate_dataset(tmp_path / "parts", 18, image_size=SIZE, seed=1, workers=2, start_index=12, progress=False)
+    assert tree_bytes(tmp_path / "whole") == tree_bytes(tmp_path / "parts")
+
+
+def test_resume_after_kill_9_completes_the_same_dataset(tmp_path):
+    target = tmp_path / "killed"
+    command = [sys.executable, "-m", "ftensor.cli", "generate", "--num_samples", "3000",
+               "--data_dir", str(target), "--image_size", str(SIZE), "--workers", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 60
+    while len(list((target / "metadata").glob("*.json"))) < 100 and time.time() < deadline:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    made = len(list((target / "metadata").glob("*.json")))
+    assert 100 <= made < 3000, "the run was killed part way"
+    assert main(["generate", "--num_samples", "3000", "--data_dir", str(target), "--image_size", str(SIZE)]) == 0
+    leftovers = [p for p in target.rglob("*") if p.name.startswith(".")]
+    for p in leftovers:  # temp files of killed workers are never taken as samples
+        assert p.name.endswith(".tmp")
+    generate_dataset(tmp_path / "clean", 3000, image_size=SIZE, seed=0, progress=False)
+    clean = tree_bytes(tmp_path / "clean")
+    resumed = {k: v for k, v in tree_bytes(target).items() if not Path(k).name.startswith(".")}
+    assert resumed == clean
+
+
+def test_loader_returns_normalised_tensors_and_a_stable_split(tmp_path):
+    generate_dataset(tmp_path, 60, image_size=SIZE, seed=0, progress=False)
+    train, val = FTensorDataset(tmp_path, "train"), FTensorDataset(tmp_path, "val")
+    assert len(train) + len(val) == 60 and not set(train.indices) & set(val.indices)
+    assert 3 <= len(val) <= 9
+    image, target = val[0]
+    assert image.dtype == torch.float32 and image.shape == (3, SIZE, SIZE)
+    assert 0.0 <= image.min() and image.max() <= 1.0
+    png = np.array(Image.open(sample_paths(tmp_path, val.indices[0])["image"]))
+    assert torch.equal(image, torch.from_numpy(png).permute(2, 0, 1).float() / 255)
+    f_tensor = np.load(sample_paths(tmp_path, val.indices[0])["f_tensor"])
+    assert torch.equal(target["text"][0], torch.from_numpy(f_tensor[0]))
+    assert torch.equal(target["color"], torch.from_numpy(f_tensor[2]))
+    assert torch.allclose(target["hierarchy"][0], torch.from_numpy(f_tensor[3]).float() / 255)
+    # A sample keeps its split when the dataset grows.
+    assert set(split_indices(list(range(60)), "val", 0.1)) <= set(split_indices(list(range(500)), "val", 0.1))
+    assert len(split_indices(list(range(1000)), "val", 0.1)) == pytest.approx(100, abs=3)
+
+
+def expect_error(fragment: str, *args, **kwargs) -> None:
+    with pytest.raises(FTensorError, match=fragment):
+        FTensorDataset(*args, **kwargs)[0]
+
+
+def test_loader_errors_name_the_problem_and_the_fix(tmp_path):
+    expect_error(r"Dataset not found at .*missing — run `ftensor generate --num_samples 1000`", tmp_path / "missing")
+    data = tmp_path / "d"
+    generate_dataset(data, 12, image_size=SIZE, seed=0, progress=False)
+    with pytest.raises(FTensorError, match="val_fraction"):
+        FTensorDataset(data, "val", val_fraction=1.5)
+
+    info = json.loads((data / "dataset.json").read_text())
+    (data / "dataset.json").write_text(json.dumps({**info, "spec_version": 99}))
+    expect_error("spec_version 99", data)
+    (data / "dataset.json").write_text(json.dumps(info))
+
+    sample_paths(data, 5)["f_tensor"].unlink()
+    expect_error(r"f_tensors/000005\.npy is missing", data)
+    generate_dataset(data, 12, image_size=SIZE, seed=0, progress=False)  # a rerun repairs it
+
+    sample_paths(data, 0)["image"].write_bytes(b"not a png")
+    expect_error(r"images/000000\.png is not a readable PNG", data)
+    sample_paths(data, 0)["image"].unlink()
+    generate_dataset(data, 12, image_size=SIZE, seed=0, progress=False)
+
+    np.save(sample_paths(data, 0)["f_tensor"], np.zeros((4, 32, 32), np.uint8))
+    expect_error(r"f_tensors/000000\.npy has shape \(4, 32, 32\)", data)
+
+
+def test_cli_reports_errors_without_a_traceback(tmp_path, capsys):
+    assert main(["dataset-stats", "--data_dir", str(tmp_path / "nowhere")]) == 2
+    assert "Dataset not found" in capsys.readouterr().err
+    assert main(["generate", "--num_samples", "2", "--image_size", "100", "--data_dir", str(tmp_path)]) == 2
+    assert "multiple of 16" in capsys.readouterr().err
+    assert main(["generate", "--num_samples", "0", "--data_dir", str(tmp_path)]) == 2
+    assert "--num_samples must be at least 1" in capsys.readouterr().err
+    generate_dataset(tmp_path / "d", 4, image_size=SIZE, seed=0, progress=False)
+    assert main(["generate", "--num_samples", "4", "--seed", "5", "--image_size", "64", "--data_dir", str(tmp_path / "d")]) == 2
+    assert "seed=0" in capsys.readouterr().err
+
+
+def test_dataset_stats_counts_and_flags_corrupt_samples(tmp_path, capsys):
+    data = tmp_path / "d"
+    generate_dataset(data, 20, image_size=SIZE, seed=0, progress=False)
+    report = tmp_path / "stats.json"
+    assert main(["dataset-stats", "--data_dir", str(data), "--json", str(report)]) == 0
+    stats = json.loads(report.read_text())
+    assert stats["num_samples"] == 20 and stats["corrupt"] == []
+    assert sum(stats["stats"]["class_fraction"]) == pytest.approx(1.0, abs=1e-3)
+    assert stats["stats"]["role_counts"]["background"] == 20
+    assert "white" in capsys.readouterr().out
+    sample_paths(data, 7)["f_tensor"].write_bytes(b"\x93NUMPY garbage")
+    assert main(["dataset-stats", "--data_dir", str(data)]) == 1
+    assert "000007" in capsys.readouterr().out
+
+
+def test_a_missing_font_is_a_clear_error(monkeypatch):
+    from ftensor.data import fonts
+
+    fonts.font_files.cache_clear()
+    monkeypatch.setitem(sys.modules, "font_source_sans_pro", None)
+    monkeypatch.setattr(fonts, "SYSTEM_FONTS", (("/nonexistent/a.ttf", "/nonexistent/b.ttf"),))
+    with pytest.raises(FTensorError, match="pip install font-source-sans-pro"):
+        fonts.font_files()
+    fonts.font_files.cache_clear()
