@@ -1,0 +1,17 @@
+"""Synthetic dataset generation (numpy + Pillow) and the torch dataset loader.
+
+`FTensorDataset` is imported lazily so that generating data never needs torch.
+"""
+
+from ftensor.data.generate import generate_dataset
+from ftensor.data.layout import DEFAULT_DATA_DIR
+
+__all__ = ["DEFAULT_DATA_DIR", "FTensorDataset", "generate_dataset", "split_indices"]
+
+
+def __getattr__(name: str):
+    if name in ("FTensorDataset", "split_indices"):
+        from ftensor.data import dataset
+
+        return getattr(dataset, name)
+    raise AttributeError(name)

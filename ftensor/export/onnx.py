@@ -1,0 +1,106 @@
+"""Export a trained encoder to one self-contained ONNX file that takes what a client has.
+
+The graph's input is `p_image`, uint8 [batch, height, width, 3] RGB — exactly what
+`np.asarray(PIL.Image.open(f).convert("RGB"))` gives — and the division by 255 happens inside it,
+so no consumer can get normalisation wrong. Outputs:
+
+| name | dtype, shape | meaning |
+|---|---|---|
+| `f_tensor` | uint8 [batch, 4, H, W] | the spec's encoding: text, image, class, round(255·hierarchy) |
+| `text_prob` | float32 [batch, 1, H, W] | probability that a pixel is text |
+| `image_prob` | float32 [batch, 1, H, W] | probability that a pixel is image |
+| `color_prob` | float32 [batch, 12, H, W] | softmax over the palette classes |
+| `hierarchy` | float32 [batch, 1, H, W] | visual-hierarchy value in [0, 1] |
+
+Batch, height and width are dynamic (height and width multiples of 16). Metadata travels inside
+the file (`session.get_modelmeta().custom_metadata_map`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import onnx
+import torch
+from torch import nn
+
+from ftensor import __version__
+from ftensor.spec import CLASS_NAMES, PALETTE, SPEC_VERSION
+
+INPUT_NAME = "p_image"
+OUTPUT_NAMES = ("f_tensor", "text_prob", "image_prob", "color_prob", "hierarchy")
+HEADS = {
+    "f_tensor": "uint8 [N,4,H,W]: spec encoding (text {0,1}, image {0,1}, class 0..11, round(255*hierarchy))",
+    "text_prob": "float32 [N,1,H,W]: P(text) per pixel",
+    "image_prob": "float32 [N,1,H,W]: P(image) per pixel",
+    "color_prob": "float32 [N,12,H,W]: softmax over palette classes (see class_names, palette)",
+    "hierarchy": "float32 [N,1,H,W]: visual hierarchy in [0,1]",
+}
+INPUT_DESCRIPTION = "p_image: uint8 [N,H,W,3] RGB (H, W multiples of 16); /255 is done inside the graph"
+
+
+class ClientGraph(nn.Module):
+    """The encoder between the bytes a client has and the spec's outputs."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, p_image: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        x = p_image.permute(0, 3, 1, 2).float() / 255.0
+        heads = self.model(x)
+        text = torch.sigmoid(heads["text"])
+        image = torch.sigmoid(heads["image"])
+        color = torch.softmax(heads["color"], dim=1)
+        hierarchy = heads["hierarchy"].clamp(0.0, 1.0)
+        f_tensor = torch.cat(
+            [
+                (text >= 0.5).to(torch.uint8),
+                (image >= 0.5).to(torch.uint8),
+                color.argmax(dim=1, keepdim=True).to(torch.uint8),
+                torch.round(hierarchy * 255.0).to(torch.uint8),
+            ],
+            dim=1,
+        )
+        return f_tensor, text, image, color, hierarchy
+
+
+def model_metadata(image_size: int, preset: str, parameters: int, val_metrics: dict | None) -> dict[str, str]:
+    """What a consumer needs to use the file without ftensor's source: all values are strings."""
+    return {
+        "spec_version": str(SPEC_VERSION),
+        "image_size": str(image_size),
+        "dynamic_hw": "true",
+        "class_names": json.dumps(list(CLASS_NAMES)),
+        "palette": json.dumps(PALETTE.tolist()),
+        "heads": json.dumps(HEADS),
+        "input": INPUT_DESCRIPTION,
+        "preset": preset,
+        "parameters": str(parameters),
+        "val_metrics": json.dumps(val_metrics or {}),
+        "ftensor_version": __version__,
+    }
+
+
+def export_graph(model: nn.Module, output: Path, image_size: int, metadata: dict[str, str], opset: int = 20) -> Path:
+    """Trace `model` (eval mode, CPU) into `output` as one file with dynamic batch, height and width."""
+    graph = ClientGraph(model.eval().cpu())
+    example = torch.zeros(2, image_size, image_size, 3, dtype=torch.uint8)
+    blocks_h = torch.export.Dim("blocks_h", min=4, max=512)
+    blocks_w = torch.export.Dim("blocks_w", min=4, max=512)
+    dynamic = {"p_image": {0: torch.export.Dim("batch", min=1, max=1024), 1: 16 * blocks_h, 2: 16 * blocks_w}}
+    with torch.no_grad():
+        program = torch.onnx.export(
+            graph, (example,), input_names=[INPUT_NAME], output_names=list(OUTPUT_NAMES),
+            dynamic_shapes=dynamic, opset_version=opset, dynamo=True, external_data=False, verbose=False,
+        )
+    proto = program.model_proto
+    onnx.helper.set_model_props(proto, metadata)
+    onnx.checker.check_model(proto, full_check=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.name}.tmp")
+    onnx.save_model(proto, tmp)
+    os.replace(tmp, output)
+    return output

@@ -1,0 +1,185 @@
+"""Prove that an ONNX file computes what its checkpoint computes (fp32), or what fp32 computes on the
+task (int8).
+
+fp32 passes when every float head is within `atol` of PyTorch on random images at batch 1, a larger
+batch and a non-square size, and on real dataset images when given, and when the encoded F_Tensors
+agree on all but a handful of pixels sitting on a decision boundary. int8 is judged on the task: its
+spec metrics within 0.01 of fp32's on the val split, and masks agreeing on ≥ 99 % of pixels.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+from torch import nn
+
+from ftensor.export.onnx import INPUT_NAME, OUTPUT_NAMES, ClientGraph
+from ftensor.errors import FTensorError
+from ftensor.metrics import SpecMetrics
+
+FLOAT_HEADS = OUTPUT_NAMES[1:]
+MAX_BOUNDARY_FLIPS = 1e-4  # share of encoded pixels allowed to differ (values within float error of a threshold)
+INT8_METRIC_TOLERANCE = 0.01
+INT8_MIN_MASK_AGREEMENT = 0.99
+
+
+@dataclass
+class ParityReport:
+    atol: float
+    cases: list[dict] = field(default_factory=list)  # per input set: max abs diff per head, agreement
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # per model, on dataset images
+    passed: bool = True
+
+
+def read_onnx(path: Path) -> Path:
+    """`path` after checking that it exists and is an ONNX model (clear errors otherwise)."""
+    if not path.is_file():
+        raise FTensorError(f"ONNX file not found at {path} — run `ftensor export --checkpoint CKPT --output {path}`.")
+    try:
+        onnx.checker.check_model(str(path))
+    except (onnx.checker.ValidationError, onnx.onnx_cpp2py_export.checker.ValidationError, OSError) as error:
+        raise FTensorError(f"{path} is not a valid ONNX model ({str(error).splitlines()[0]}); export it again.") from error
+    return path
+
+
+def cpu_session(path: Path) -> ort.InferenceSession:
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
+def run_onnx(session: ort.InferenceSession, images: np.ndarray) -> list[np.ndarray]:
+    return session.run(list(OUTPUT_NAMES), {INPUT_NAME: images})
+
+
+def run_torch(graph: ClientGraph, images: np.ndarray) -> list[np.ndarray]:
+    with torch.no_grad():
+        return [t.numpy() for t in graph(torch.from_numpy(images))]
+
+
+def agreement(a: np.ndarray, b: np.ndarray) -> list[float]:
+    """Share of pixels where two encoded F_Tensors agree, per channel."""
+    return [float((a[:, c] == b[:, c]).mean()) for c in range(4)]
+
+
+def compare(name: str, reference: list[np.ndarray], candidate: list[np.ndarray], atol: float) -> dict:
+    diffs = {head: float(np.abs(r - c).max()) for head, r, c in zip(OUTPUT_NAMES[1:], reference[1:], candidate[1:])}
+    agree = agreement(reference[0], candidate[0])
+    passed = max(diffs.values()) <= atol and min(agree) >= 1 - MAX_BOUNDARY_FLIPS
+    return {"inputs": name, "max_abs_diff": diffs, "agreement": agree, "passed": passed}
+
+
+def split_images(data_dir: Path, max_images: int, split: str = "val") -> tuple[np.ndarray, np.ndarray]:
+    """Up to `max_images` images (uint8 NHWC) of a split and their true F_Tensors."""
+    from ftensor.data.dataset import split_indices
+    from ftensor.data.reader import list_indices, load_sample, read_dataset_info
+
+    size = int(read_dataset_info(data_dir)["image_size"])
+    indices = split_indices(list_indices(data_dir), split, 0.1)[:max_images]
+    pairs = [load_sample(data_dir, i, size) for i in indices]
+    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+
+
+def in_batches(run, images: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    parts = [run(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
+    return [np.concatenate(outputs) for outputs in zip(*parts)]
+
+
+def check_parity(
+    model: nn.Module, onnx_path: Path, image_size: int, atol: float = 1e-4,
+    data_dir: Path | None = None, max_images: int = 32, batch_size: int = 8, seed: int = 0,
+) -> ParityReport:
+    """Compare PyTorch and onnxruntime on random and (optionally) real images."""
+    graph, session = ClientGraph(model.eval().cpu()), cpu_session(onnx_path)
+    rng = np.random.default_rng(seed)
+    report = ParityReport(atol)
+    random_cases = {
+        f"random batch 1 @ {image_size}²": (1, image_size, image_size),
+        f"random batch {batch_size} @ {image_size}²": (batch_size, image_size, image_size),
+        f"random batch 2 @ {image_size}×{image_size + 32}": (2, image_size, image_size + 32),
+    }
+    for name, (n, h, w) in random_cases.items():
+        images = rng.integers(0, 256, size=(n, h, w, 3), dtype=np.uint8)
+        report.cases.append(compare(name, run_torch(graph, images), run_onnx(session, images), atol))
+    if data_dir is not None:
+        images, truth = split_images(data_dir, max_images)
+        ours = in_batches(lambda b: run_torch(graph, b), images, batch_size)
+        theirs = in_batches(lambda b: run_onnx(session, b), images, batch_size)
+        report.cases.append(compare(f"{len(images)} val images from {data_dir}", ours, theirs, atol))
+        for label, outputs in (("pytorch", ours), ("onnxruntime", theirs)):
+            metrics = SpecMetrics()
+            metrics.update(outputs[0], truth)
+            report.metrics[label] = metrics.compute()
+    report.passed = all(case["passed"] for case in report.cases)
+    return report
+
+
+def median_latency(session: ort.InferenceSession, images: np.ndarray, repeats: int = 5) -> float:
+    """Median seconds per image of `session` on `images` (one warm-up run first)."""
+    run_onnx(session, images)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run_onnx(session, images)
+        times.append((time.perf_counter() - start) / len(images))
+    return float(np.median(times))
+
+
+def check_int8(fp32_path: Path, int8_path: Path, data_dir: Path, max_images: int = 64, batch_size: int = 8) -> dict:
+    """Task-level parity of an int8 model against its fp32 source on the val split, with size and speed."""
+    images, truth = split_images(data_dir, max_images)
+    results: dict = {"metrics": {}, "size_mb": {}, "latency_ms": {}}
+    outputs = {}
+    for label, path in (("fp32", fp32_path), ("int8", int8_path)):
+        session = cpu_session(path)
+        outputs[label] = in_batches(lambda b, s=session: run_onnx(s, b), images, batch_size)
+        metrics = SpecMetrics()
+        metrics.update(outputs[label][0], truth)
+        results["metrics"][label] = metrics.compute()
+        results["size_mb"][label] = path.stat().st_size / 2**20
+        results["latency_ms"][label] = 1000 * median_latency(session, images[:1])
+    deltas = {k: abs(results["metrics"]["int8"][k] - results["metrics"]["fp32"][k]) for k in results["metrics"]["fp32"]}
+    agree = agreement(outputs["fp32"][0], outputs["int8"][0])
+    results.update(
+        metric_deltas=deltas,
+        mask_agreement={"text": agree[0], "image": agree[1]},
+        passed=max(deltas.values()) <= INT8_METRIC_TOLERANCE and min(agree[:2]) >= INT8_MIN_MASK_AGREEMENT,
+        images=len(images),
+    )
+    return results
+
+
+def format_parity(report: ParityReport) -> str:
+    lines = [f"parity (atol {report.atol:g})"]
+    for case in report.cases:
+        diffs = "  ".join(f"{head} {value:.2e}" for head, value in case["max_abs_diff"].items())
+        agree = " / ".join(f"{100 * a:.3f}%" for a in case["agreement"])
+        lines.append(f"  {'PASS' if case['passed'] else 'FAIL'}  {case['inputs']}")
+        lines.append(f"        max |diff|: {diffs}")
+        lines.append(f"        F_Tensor agreement text/image/class/hierarchy: {agree}")
+    for label, metrics in report.metrics.items():
+        lines.append(f"  {label:<12} " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+    lines.append("parity PASSED" if report.passed else "parity FAILED: the ONNX file does not compute what the checkpoint computes")
+    return "\n".join(lines)
+
+
+def format_int8(results: dict) -> str:
+    lines = [f"int8 vs fp32 on {results['images']} val images"]
+    for label in ("fp32", "int8"):
+        metrics = "  ".join(f"{k} {v:.4f}" for k, v in results["metrics"][label].items())
+        lines.append(
+            f"  {label}  {results['size_mb'][label]:7.2f} MB  {results['latency_ms'][label]:8.1f} ms/image  {metrics}"
+        )
+    lines.append(
+        f"  size ×{results['size_mb']['fp32'] / results['size_mb']['int8']:.2f} smaller, "
+        f"speed ×{results['latency_ms']['fp32'] / results['latency_ms']['int8']:.2f}; largest metric change "
+        f"{max(results['metric_deltas'].values()):.4f} (≤ {INT8_METRIC_TOLERANCE}); mask agreement "
+        f"text {100 * results['mask_agreement']['text']:.2f}%, image {100 * results['mask_agreement']['image']:.2f}% "
+        f"(≥ {100 * INT8_MIN_MASK_AGREEMENT:.0f}%)"
+    )
+    lines.append("int8 PASSED" if results["passed"] else "int8 FAILED: quantisation changes the predictions too much")
+    return "\n".join(lines)
