@@ -18,14 +18,33 @@ NUM_CLASSES = 12
 CHANNELS = ("text", "image", "color", "hierarchy")
 
 CLASS_NAMES = (
-    "black", "white", "gray", "red", "orange", "yellow",
-    "green", "teal", "blue", "purple", "pink", "brown",
+    "black",
+    "white",
+    "gray",
+    "red",
+    "orange",
+    "yellow",
+    "green",
+    "teal",
+    "blue",
+    "purple",
+    "pink",
+    "brown",
 )
 PALETTE = np.array(
     [
-        (25, 25, 25), (240, 240, 240), (128, 128, 128), (200, 40, 40),
-        (240, 130, 30), (240, 210, 50), (50, 150, 60), (30, 150, 150),
-        (40, 80, 200), (130, 50, 170), (235, 120, 180), (120, 75, 35),
+        (25, 25, 25),
+        (240, 240, 240),
+        (128, 128, 128),
+        (200, 40, 40),
+        (240, 130, 30),
+        (240, 210, 50),
+        (50, 150, 60),
+        (30, 150, 150),
+        (40, 80, 200),
+        (130, 50, 170),
+        (235, 120, 180),
+        (120, 75, 35),
     ],
     dtype=np.int16,
 )
@@ -88,9 +107,7 @@ def nearest_class(rgb: np.ndarray) -> np.ndarray:
     return np.argmin((diff * diff).sum(-1), axis=-1)
 
 
-def encode_f_tensor(
-    text: np.ndarray, image: np.ndarray, color: np.ndarray, hierarchy: np.ndarray
-) -> np.ndarray:
+def encode_f_tensor(text: np.ndarray, image: np.ndarray, color: np.ndarray, hierarchy: np.ndarray) -> np.ndarray:
     """Pack decoded channels into the spec's uint8 (4, H, W) encoding.
 
     `text` and `image` are probabilities or {0,1} masks (thresholded at 0.5), `color` is a class map

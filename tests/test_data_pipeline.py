@@ -45,8 +45,20 @@ def test_ranges_made_apart_merge_into_the_same_dataset(tmp_path):
 
 def test_resume_after_kill_9_completes_the_same_dataset(tmp_path):
     target = tmp_path / "killed"
-    command = [sys.executable, "-m", "ftensor.cli", "generate", "--num_samples", "3000",
-               "--data_dir", str(target), "--image_size", str(SIZE), "--workers", "2"]
+    command = [
+        sys.executable,
+        "-m",
+        "ftensor.cli",
+        "generate",
+        "--num_samples",
+        "3000",
+        "--data_dir",
+        str(target),
+        "--image_size",
+        str(SIZE),
+        "--workers",
+        "2",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 60
     while len(list((target / "metadata").glob("*.json"))) < 100 and time.time() < deadline:
@@ -122,7 +134,10 @@ def test_cli_reports_errors_without_a_traceback(tmp_path, capsys):
     assert main(["generate", "--num_samples", "0", "--data_dir", str(tmp_path)]) == 2
     assert "--num_samples must be at least 1" in capsys.readouterr().err
     generate_dataset(tmp_path / "d", 4, image_size=SIZE, seed=0, progress=False)
-    assert main(["generate", "--num_samples", "4", "--seed", "5", "--image_size", "64", "--data_dir", str(tmp_path / "d")]) == 2
+    assert (
+        main(["generate", "--num_samples", "4", "--seed", "5", "--image_size", "64", "--data_dir", str(tmp_path / "d")])
+        == 2
+    )
     assert "seed=0" in capsys.readouterr().err
 
 

@@ -58,7 +58,7 @@ def rederive(meta: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
     size = meta["image_size"]
     text = np.zeros((size, size), np.uint8)
     image = np.zeros((size, size), np.uint8)
-    owner = np.full((size, size), -10**6, np.int64)
+    owner = np.full((size, size), -(10**6), np.int64)
     order = sorted(range(len(meta["elements"])), key=lambda k: meta["elements"][k]["z"])  # stable in list order
     for k in order:
         element = meta["elements"][k]
@@ -82,7 +82,7 @@ def test_f_tensor_rederived_from_metadata(samples):
         assert f_tensor.dtype == np.uint8 and f_tensor.shape == (4, SIZE, SIZE)
         assert image.dtype == np.uint8 and image.shape == (SIZE, SIZE, 3)
         text, img, color, owner = rederive(meta)
-        assert (owner > -10**6).all(), "the background must cover every pixel"
+        assert (owner > -(10**6)).all(), "the background must cover every pixel"
         np.testing.assert_array_equal(f_tensor[0], text, err_msg=f"text channel of {meta['index']}")
         np.testing.assert_array_equal(f_tensor[1], img, err_msg=f"image channel of {meta['index']}")
         np.testing.assert_array_equal(f_tensor[2], color, err_msg=f"color channel of {meta['index']}")
@@ -116,7 +116,12 @@ def test_metadata_follows_the_spec(samples):
             if e["kind"] == "text":
                 assert e["font_size"] in font_sizes(e["role"], SIZE)
                 xs = [line["bbox"] for line in e["lines"]]
-                assert e["bbox"] == [min(b[0] for b in xs), min(b[1] for b in xs), max(b[2] for b in xs), max(b[3] for b in xs)]
+                assert e["bbox"] == [
+                    min(b[0] for b in xs),
+                    min(b[1] for b in xs),
+                    max(b[2] for b in xs),
+                    max(b[3] for b in xs),
+                ]
 
 
 def test_text_contrasts_with_everything_under_it(samples):

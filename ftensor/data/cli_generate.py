@@ -20,7 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="dataset seed; sample i depends on (seed, i) only")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="worker processes")
     parser.add_argument(
-        "--start_index", type=int, default=0,
+        "--start_index",
+        type=int,
+        default=0,
         help="first sample index; shard across machines with disjoint ranges, then copy into one directory",
     )
 
@@ -33,8 +35,12 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise FTensorError(f"--workers must be at least 1, got {args.workers}.")
     info = generate_dataset(
-        args.data_dir, args.num_samples, image_size=args.image_size, seed=args.seed,
-        workers=args.workers, start_index=args.start_index,
+        args.data_dir,
+        args.num_samples,
+        image_size=args.image_size,
+        seed=args.seed,
+        workers=args.workers,
+        start_index=args.start_index,
     )
     print(format_info(info, args.data_dir))
     return 0

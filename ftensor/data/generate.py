@@ -119,8 +119,14 @@ def generate_dataset(
     todo = [i for i in wanted if not is_complete(data_dir, i)]
     workers = max(1, min(workers or os.cpu_count() or 1, max(1, len(todo) // CHUNK)))
     tasks = [(data_dir, seed, chunk, image_size) for chunk in _chunks(todo, CHUNK)]
-    bar = tqdm(total=num_samples, initial=num_samples - len(todo), unit="sample", desc="generate",
-               disable=not progress, smoothing=0.1)
+    bar = tqdm(
+        total=num_samples,
+        initial=num_samples - len(todo),
+        unit="sample",
+        desc="generate",
+        disable=not progress,
+        smoothing=0.1,
+    )
     with bar:
         if workers == 1:
             for task in tasks:

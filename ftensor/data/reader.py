@@ -61,17 +61,22 @@ def load_sample(data_dir: Path, index: int, image_size: int) -> tuple[np.ndarray
         with Image.open(paths["image"]) as picture:
             image = np.array(picture.convert("RGB") if picture.mode != "RGB" else picture)
     except (OSError, SyntaxError, ValueError) as error:
-        raise FTensorError(f"{paths['image']} is not a readable PNG ({error}); delete it and rerun `ftensor generate`.")
+        raise FTensorError(
+            f"{paths['image']} is not a readable PNG ({error}); delete it and rerun `ftensor generate`."
+        ) from error
     try:
         f_tensor = np.load(paths["f_tensor"], allow_pickle=False)
     except (OSError, ValueError, EOFError) as error:
-        raise FTensorError(f"{paths['f_tensor']} is not a readable .npy ({error}); delete it and rerun `ftensor generate`.")
+        raise FTensorError(
+            f"{paths['f_tensor']} is not a readable .npy ({error}); delete it and rerun `ftensor generate`."
+        ) from error
     expected = (4, image_size, image_size)
     if image.shape[:2] != expected[1:]:
         raise FTensorError(f"{paths['image']} is {image.shape[1]}×{image.shape[0]}, but the dataset is {image_size}px.")
     if f_tensor.shape != expected or f_tensor.dtype != np.uint8:
         raise FTensorError(
-            f"{paths['f_tensor']} has shape {f_tensor.shape} and dtype {f_tensor.dtype}; the spec wants uint8 {expected}."
+            f"{paths['f_tensor']} has shape {f_tensor.shape} and dtype {f_tensor.dtype}; "
+            f"the spec wants uint8 {expected}."
         )
     if f_tensor[2].max() >= NUM_CLASSES or f_tensor[:2].max() > 1:
         raise FTensorError(f"{paths['f_tensor']} holds values outside the spec's ranges (masks 0/1, classes 0..11).")

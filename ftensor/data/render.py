@@ -216,8 +216,9 @@ class Designer:
         pool = preferred if preferred and self.rng.random() < 0.7 else ok
         return int(self.rng.choice(pool))
 
-    def paint_text(self, role: str, weight: str, size: int, lines: list[Line], origins: list[tuple[int, int]],
-                   color_class: int) -> Box:
+    def paint_text(
+        self, role: str, weight: str, size: int, lines: list[Line], origins: list[tuple[int, int]], color_class: int
+    ) -> Box:
         c = self.canvas
         rgb = jittered(self.rng, color_class)
         line_records, boxes = [], []
@@ -233,9 +234,16 @@ class Designer:
             line_records.append({"text": line.text, "bbox": list(box)})
         block = union(boxes)
         self.record(
-            "text", role, block, color_class, rgb,
+            "text",
+            role,
+            block,
+            color_class,
+            rgb,
             text="\n".join(line.text for line in lines),
-            font=f"{font_files()[weight].stem}", font_weight=weight, font_size=size, lines=line_records,
+            font=f"{font_files()[weight].stem}",
+            font_weight=weight,
+            font_size=size,
+            lines=line_records,
         )
         return block
 

@@ -20,7 +20,12 @@ def dataset_stats(data_dir: Path, progress: bool = True) -> dict:
     size = int(info["image_size"])
     paths = dataset_paths(data_dir)
     indices = sorted(
-        {int(p.stem) for folder in ("images", "f_tensors", "metadata") for p in paths[folder].iterdir() if p.stem.isdigit()}
+        {
+            int(p.stem)
+            for folder in ("images", "f_tensors", "metadata")
+            for p in paths[folder].iterdir()
+            if p.stem.isdigit()
+        }
     )
     class_pixels = np.zeros(NUM_CLASSES, np.int64)
     text_pixels = image_pixels = 0

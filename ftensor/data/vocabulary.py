@@ -22,6 +22,19 @@ BODY_WORDS = (
 ).split()
 
 BUTTON_LABELS = (
-    "Buy now", "Sign up", "Learn more", "Book a seat", "Get started", "Shop", "Join", "RSVP",
-    "Order", "Download", "Subscribe", "Contact us", "Register", "Try it", "Read more",
+    "Buy now",
+    "Sign up",
+    "Learn more",
+    "Book a seat",
+    "Get started",
+    "Shop",
+    "Join",
+    "RSVP",
+    "Order",
+    "Download",
+    "Subscribe",
+    "Contact us",
+    "Register",
+    "Try it",
+    "Read more",
 )

@@ -36,7 +36,9 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output)
     metadata = model_metadata(info["image_size"], info["preset"], info["parameters"], info.get("val_metrics"))
     export_graph(model, output, info["image_size"], metadata, opset=args.opset)
-    print(f"wrote {output} ({output.stat().st_size / 2**20:.1f} MB, opset {args.opset}, onnx.checker full check passed)")
+    print(
+        f"wrote {output} ({output.stat().st_size / 2**20:.1f} MB, opset {args.opset}, onnx.checker full check passed)"
+    )
     report = check_parity(model, output, info["image_size"], atol=args.atol, data_dir=data_dir)
     print(format_parity(report))
     if not report.passed:

@@ -27,8 +27,12 @@ def run(args: argparse.Namespace) -> int:
     onnx_path = read_onnx(Path(args.onnx))
     model, info = load_trained_model(Path(args.checkpoint))
     report = check_parity(
-        model, onnx_path, info["image_size"], atol=args.atol,
-        data_dir=Path(args.data_dir) if args.data_dir else None, max_images=args.max_images,
+        model,
+        onnx_path,
+        info["image_size"],
+        atol=args.atol,
+        data_dir=Path(args.data_dir) if args.data_dir else None,
+        max_images=args.max_images,
     )
     print(format_parity(report))
     return 0 if report.passed else 1

@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from ftensor import __version__
+from ftensor.model import heads_to_f_tensor
 from ftensor.spec import CLASS_NAMES, PALETTE, SPEC_VERSION
 
 INPUT_NAME = "p_image"
@@ -51,20 +52,13 @@ class ClientGraph(nn.Module):
     def forward(self, p_image: torch.Tensor) -> tuple[torch.Tensor, ...]:
         x = p_image.permute(0, 3, 1, 2).float() / 255.0
         heads = self.model(x)
-        text = torch.sigmoid(heads["text"])
-        image = torch.sigmoid(heads["image"])
-        color = torch.softmax(heads["color"], dim=1)
-        hierarchy = heads["hierarchy"].clamp(0.0, 1.0)
-        f_tensor = torch.cat(
-            [
-                (text >= 0.5).to(torch.uint8),
-                (image >= 0.5).to(torch.uint8),
-                color.argmax(dim=1, keepdim=True).to(torch.uint8),
-                torch.round(hierarchy * 255.0).to(torch.uint8),
-            ],
-            dim=1,
+        return (
+            heads_to_f_tensor(heads),
+            torch.sigmoid(heads["text"]),
+            torch.sigmoid(heads["image"]),
+            torch.softmax(heads["color"], dim=1),
+            heads["hierarchy"].clamp(0.0, 1.0),
         )
-        return f_tensor, text, image, color, hierarchy
 
 
 def model_metadata(image_size: int, preset: str, parameters: int, val_metrics: dict | None) -> dict[str, str]:
@@ -86,15 +80,22 @@ def model_metadata(image_size: int, preset: str, parameters: int, val_metrics: d
 
 def export_graph(model: nn.Module, output: Path, image_size: int, metadata: dict[str, str], opset: int = 20) -> Path:
     """Trace `model` (eval mode, CPU) into `output` as one file with dynamic batch, height and width."""
-    graph = ClientGraph(model.eval().cpu())
+    graph = ClientGraph(model.cpu()).eval()
     example = torch.zeros(2, image_size, image_size, 3, dtype=torch.uint8)
     blocks_h = torch.export.Dim("blocks_h", min=4, max=512)
     blocks_w = torch.export.Dim("blocks_w", min=4, max=512)
     dynamic = {"p_image": {0: torch.export.Dim("batch", min=1, max=1024), 1: 16 * blocks_h, 2: 16 * blocks_w}}
     with torch.no_grad():
         program = torch.onnx.export(
-            graph, (example,), input_names=[INPUT_NAME], output_names=list(OUTPUT_NAMES),
-            dynamic_shapes=dynamic, opset_version=opset, dynamo=True, external_data=False, verbose=False,
+            graph,
+            (example,),
+            input_names=[INPUT_NAME],
+            output_names=list(OUTPUT_NAMES),
+            dynamic_shapes=dynamic,
+            opset_version=opset,
+            dynamo=True,
+            external_data=False,
+            verbose=False,
         )
     proto = program.model_proto
     onnx.helper.set_model_props(proto, metadata)

@@ -19,8 +19,8 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
-from ftensor.export.onnx import INPUT_NAME, OUTPUT_NAMES, ClientGraph
 from ftensor.errors import FTensorError
+from ftensor.export.onnx import INPUT_NAME, OUTPUT_NAMES, ClientGraph
 from ftensor.metrics import SpecMetrics
 
 FLOAT_HEADS = OUTPUT_NAMES[1:]
@@ -44,7 +44,9 @@ def read_onnx(path: Path) -> Path:
     try:
         onnx.checker.check_model(str(path))
     except (onnx.checker.ValidationError, onnx.onnx_cpp2py_export.checker.ValidationError, OSError) as error:
-        raise FTensorError(f"{path} is not a valid ONNX model ({str(error).splitlines()[0]}); export it again.") from error
+        raise FTensorError(
+            f"{path} is not a valid ONNX model ({str(error).splitlines()[0]}); export it again."
+        ) from error
     return path
 
 
@@ -90,11 +92,17 @@ def in_batches(run, images: np.ndarray, batch_size: int) -> list[np.ndarray]:
 
 
 def check_parity(
-    model: nn.Module, onnx_path: Path, image_size: int, atol: float = 1e-4,
-    data_dir: Path | None = None, max_images: int = 32, batch_size: int = 8, seed: int = 0,
+    model: nn.Module,
+    onnx_path: Path,
+    image_size: int,
+    atol: float = 1e-4,
+    data_dir: Path | None = None,
+    max_images: int = 32,
+    batch_size: int = 8,
+    seed: int = 0,
 ) -> ParityReport:
     """Compare PyTorch and onnxruntime on random and (optionally) real images."""
-    graph, session = ClientGraph(model.eval().cpu()), cpu_session(onnx_path)
+    graph, session = ClientGraph(model.cpu()).eval(), cpu_session(onnx_path)
     rng = np.random.default_rng(seed)
     report = ParityReport(atol)
     random_cases = {
@@ -163,7 +171,11 @@ def format_parity(report: ParityReport) -> str:
         lines.append(f"        F_Tensor agreement text/image/class/hierarchy: {agree}")
     for label, metrics in report.metrics.items():
         lines.append(f"  {label:<12} " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
-    lines.append("parity PASSED" if report.passed else "parity FAILED: the ONNX file does not compute what the checkpoint computes")
+    lines.append(
+        "parity PASSED"
+        if report.passed
+        else "parity FAILED: the ONNX file does not compute what the checkpoint computes"
+    )
     return "\n".join(lines)
 
 

@@ -36,9 +36,14 @@ def quantize_int8(fp32_path: Path, int8_path: Path, calibration_images: np.ndarr
         quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
         quantized = Path(scratch) / "int8.onnx"
         quantize_static(
-            prepared, quantized, ImageBatches(calibration_images),
-            quant_format=QuantFormat.QDQ, op_types_to_quantize=["Conv", "ConvTranspose"], per_channel=True,
-            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+            prepared,
+            quantized,
+            ImageBatches(calibration_images),
+            quant_format=QuantFormat.QDQ,
+            op_types_to_quantize=["Conv", "ConvTranspose"],
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
         )
         model = onnx.load(quantized)
         source = onnx.load(fp32_path, load_external_data=False)

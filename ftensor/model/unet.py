@@ -1,0 +1,101 @@
+"""The standard U-Net (Ronneberger et al.) with four F_Tensor heads, written to be read in one go."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ftensor.errors import FTensorError
+from ftensor.spec import NUM_CLASSES
+
+PRESETS = {"unet": 64, "small": 16, "tiny": 8}
+HEAD_CHANNELS = {"text": 1, "image": 1, "color": NUM_CLASSES, "hierarchy": 1}
+
+
+class DoubleConv(nn.Sequential):
+    """(3×3 conv → BatchNorm → ReLU) × 2."""
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__(
+            nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+        )
+
+
+class Down(nn.Sequential):
+    """Halve the resolution, then DoubleConv."""
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__(nn.MaxPool2d(2), DoubleConv(in_channels, out_channels))
+
+
+class Up(nn.Module):
+    """Double the resolution with a transposed conv, concatenate the skip, then DoubleConv."""
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.up = nn.ConvTranspose2d(in_channels, in_channels // 2, kernel_size=2, stride=2)
+        self.conv = DoubleConv(in_channels, out_channels)
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        return self.conv(torch.cat([skip, self.up(x)], dim=1))
+
+
+class UNet(nn.Module):
+    """Maps an RGB image in [0, 1] (N, 3, H, W), H and W multiples of 16, to the four F_Tensor heads:
+    `text` and `image` logits (N, 1, H, W), `color` logits (N, 12, H, W) and `hierarchy` in [0, 1]."""
+
+    def __init__(self, base_channels: int = 64) -> None:
+        super().__init__()
+        c = base_channels
+        self.base_channels = c
+        self.inc = DoubleConv(3, c)
+        self.down1, self.down2, self.down3, self.down4 = (
+            Down(c, 2 * c),
+            Down(2 * c, 4 * c),
+            Down(4 * c, 8 * c),
+            Down(8 * c, 16 * c),
+        )
+        self.up1, self.up2, self.up3, self.up4 = Up(16 * c, 8 * c), Up(8 * c, 4 * c), Up(4 * c, 2 * c), Up(2 * c, c)
+        self.heads = nn.Conv2d(c, sum(HEAD_CHANNELS.values()), kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        if x.shape[-1] % 16 or x.shape[-2] % 16:
+            raise FTensorError(f"input height and width must be multiples of 16, got {tuple(x.shape[-2:])}")
+        x1 = self.inc(x)
+        x2 = self.down1(x1)
+        x3 = self.down2(x2)
+        x4 = self.down3(x3)
+        y = self.down4(x4)
+        y = self.up4(self.up3(self.up2(self.up1(y, x4), x3), x2), x1)
+        text, image, color, hierarchy = torch.split(self.heads(y), list(HEAD_CHANNELS.values()), dim=1)
+        return {"text": text, "image": image, "color": color, "hierarchy": torch.sigmoid(hierarchy)}
+
+
+def build_model(preset: str = "unet") -> UNet:
+    """A fresh U-Net of a named width: `unet` (64, ≈31M parameters), `small` (16), `tiny` (8)."""
+    if preset not in PRESETS:
+        raise FTensorError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}.")
+    return UNet(PRESETS[preset])
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def heads_to_f_tensor(heads: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Head outputs → the spec's uint8 (N, 4, H, W) encoding (masks at p ≥ 0.5, arg-max class,
+    round(255 · hierarchy))."""
+    return torch.cat(
+        [
+            (heads["text"] >= 0).to(torch.uint8),
+            (heads["image"] >= 0).to(torch.uint8),
+            heads["color"].argmax(dim=1, keepdim=True).to(torch.uint8),
+            torch.round(heads["hierarchy"].clamp(0, 1) * 255).to(torch.uint8),
+        ],
+        dim=1,
+    )

@@ -1,0 +1,118 @@
+"""Export + parity on a tiny model, tamper detection, metadata round trip, int8, and bad checkpoints."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+
+from ftensor.cli import main
+from ftensor.data import generate_dataset
+from ftensor.export.onnx import INPUT_NAME, OUTPUT_NAMES
+from ftensor.model import build_model, count_parameters
+from ftensor.spec import CLASS_NAMES, PALETTE, SPEC_VERSION
+from ftensor.training.checkpoint import save_checkpoint
+
+SIZE = 64
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("export_data")
+    generate_dataset(data_dir, 40, image_size=SIZE, seed=0, progress=False)
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    torch.manual_seed(0)
+    model = build_model("tiny")
+    with torch.no_grad():  # non-trivial BatchNorm statistics, as after training
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.2, 0.2)
+                module.running_var.uniform_(0.5, 1.5)
+    path = tmp_path_factory.mktemp("ckpt") / "encoder_best.pth"
+    config = {"preset": "tiny", "image_size": SIZE, "spec_version": SPEC_VERSION}
+    save_checkpoint({"model": model.state_dict(), "config": config, "val_metrics": {"text_iou": 0.5}}, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def exported(checkpoint, dataset, tmp_path_factory):
+    output = tmp_path_factory.mktemp("onnx") / "encoder.onnx"
+    code = main(
+        ["export", "--checkpoint", str(checkpoint), "--output", str(output), "--data_dir", str(dataset), "--int8"]
+    )
+    assert code == 0
+    return output
+
+
+def test_export_writes_one_self_contained_file_with_metadata(exported):
+    files = sorted(p.name for p in exported.parent.iterdir())
+    assert files == ["encoder.int8.onnx", "encoder.onnx"], "one file per model, no external-data side file"
+    session = ort.InferenceSession(str(exported), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == [INPUT_NAME]
+    assert session.get_inputs()[0].type == "tensor(uint8)"
+    assert [o.name for o in session.get_outputs()] == list(OUTPUT_NAMES)
+    meta = session.get_modelmeta().custom_metadata_map
+    assert meta["spec_version"] == str(SPEC_VERSION)
+    assert json.loads(meta["class_names"]) == list(CLASS_NAMES)
+    assert json.loads(meta["palette"]) == PALETTE.tolist()
+    assert meta["image_size"] == str(SIZE) and meta["preset"] == "tiny"
+    assert meta["parameters"] == str(count_parameters(build_model("tiny")))
+    assert json.loads(meta["val_metrics"]) == {"text_iou": 0.5}
+    assert set(json.loads(meta["heads"])) == set(OUTPUT_NAMES)
+    # Dynamic batch, height and width: any multiple of 16.
+    f_tensor = session.run(["f_tensor"], {INPUT_NAME: np.zeros((3, 80, 112, 3), np.uint8)})[0]
+    assert f_tensor.shape == (3, 4, 80, 112) and f_tensor.dtype == np.uint8
+
+
+def test_parity_command_passes_on_the_export(checkpoint, exported, dataset, capsys):
+    assert main(["parity", "--checkpoint", str(checkpoint), "--onnx", str(exported), "--data_dir", str(dataset)]) == 0
+    out = capsys.readouterr().out
+    assert "parity PASSED" in out and "random batch 1" in out and "val images" in out
+
+
+def test_a_tampered_onnx_file_fails_parity(checkpoint, exported, tmp_path, capsys):
+    model = onnx.load(exported)
+    weight = max(model.graph.initializer, key=lambda t: len(t.dims))  # a convolution kernel
+    values = onnx.numpy_helper.to_array(weight).copy()
+    values.flat[0] += 1.0
+    weight.CopyFrom(onnx.numpy_helper.from_array(values, weight.name))
+    tampered = tmp_path / "tampered.onnx"
+    onnx.save(model, tampered)
+    assert main(["parity", "--checkpoint", str(checkpoint), "--onnx", str(tampered)]) == 1
+    assert "parity FAILED" in capsys.readouterr().out
+
+
+def test_int8_variant_is_smaller_and_judged_on_the_task(exported):
+    int8 = exported.with_suffix(".int8.onnx")
+    assert int8.is_file()
+    meta = ort.InferenceSession(str(int8), providers=["CPUExecutionProvider"]).get_modelmeta().custom_metadata_map
+    assert meta["spec_version"] == str(SPEC_VERSION) and "int8" in meta["quantization"]
+    ops = {node.op_type for node in onnx.load(int8).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops
+
+
+def test_bad_checkpoints_and_files_give_clear_errors(tmp_path, checkpoint, capsys):
+    output = str(tmp_path / "x.onnx")
+    assert main(["export", "--checkpoint", str(tmp_path / "missing.pth"), "--output", output]) == 2
+    assert "checkpoint not found" in capsys.readouterr().err
+    (tmp_path / "corrupt.pth").write_bytes(b"not a checkpoint")
+    assert main(["export", "--checkpoint", str(tmp_path / "corrupt.pth"), "--output", output]) == 2
+    assert "not a readable checkpoint" in capsys.readouterr().err
+    state = torch.load(checkpoint, weights_only=True)
+    state["config"]["preset"] = "small"
+    save_checkpoint(state, tmp_path / "mismatch.pth")
+    assert main(["export", "--checkpoint", str(tmp_path / "mismatch.pth"), "--output", output]) == 2
+    assert "do not match the 'small' preset" in capsys.readouterr().err
+    (tmp_path / "junk.onnx").write_bytes(b"junk")
+    assert main(["parity", "--checkpoint", str(checkpoint), "--onnx", str(tmp_path / "junk.onnx")]) == 2
+    assert "not a valid ONNX model" in capsys.readouterr().err
+    assert main(["export", "--checkpoint", str(checkpoint), "--output", output, "--int8"]) == 2
+    assert "--data_dir" in capsys.readouterr().err
