@@ -18,6 +18,7 @@ from ftensor.errors import FTensorError
 COMMANDS = (
     ("generate", "ftensor.data.cli_generate", "generate a synthetic P_Image/F_Tensor dataset"),
     ("dataset-stats", "ftensor.data.cli_stats", "summarise and verify a dataset directory"),
+    ("train", "ftensor.training.cli", "train the U-Net encoder, or --validate a checkpoint"),
     ("export", "ftensor.export.cli", "export a checkpoint to ONNX and check parity (optionally int8 too)"),
     ("parity", "ftensor.export.cli_parity", "check that an ONNX file computes what a checkpoint computes"),
 )

@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ftensor.data.generate import atomic_write_bytes
+    from ftensor.atomic import atomic_write_bytes
     from ftensor.data.stats import dataset_stats, format_info
 
     stats = dataset_stats(Path(args.data_dir))

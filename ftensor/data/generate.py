@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from ftensor.atomic import atomic_write_bytes
 from ftensor.data.fonts import font_files
 from ftensor.data.layout import dataset_paths, sample_paths
 from ftensor.data.render import render_sample
@@ -25,14 +26,6 @@ from ftensor.spec import NUM_CLASSES, SPEC_VERSION, check_image_size
 
 NUM_VISUALIZATIONS = 8
 CHUNK = 16  # samples per task: large enough to amortise inter-process traffic
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` so that `path` is either absent or complete, never partial."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
 
 
 def png_bytes(pixels: np.ndarray) -> bytes:

@@ -19,7 +19,6 @@ the file (`session.get_modelmeta().custom_metadata_map`).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import onnx
@@ -27,6 +26,7 @@ import torch
 from torch import nn
 
 from ftensor import __version__
+from ftensor.atomic import atomic_write_bytes
 from ftensor.model import heads_to_f_tensor
 from ftensor.spec import CLASS_NAMES, PALETTE, SPEC_VERSION
 
@@ -100,8 +100,5 @@ def export_graph(model: nn.Module, output: Path, image_size: int, metadata: dict
     proto = program.model_proto
     onnx.helper.set_model_props(proto, metadata)
     onnx.checker.check_model(proto, full_check=True)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.name}.tmp")
-    onnx.save_model(proto, tmp)
-    os.replace(tmp, output)
+    atomic_write_bytes(output, proto.SerializeToString())
     return output

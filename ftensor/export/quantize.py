@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import onnx
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
+from ftensor.atomic import atomic_write_bytes
 from ftensor.export.onnx import INPUT_NAME
 
 
@@ -51,8 +51,5 @@ def quantize_int8(fp32_path: Path, int8_path: Path, calibration_images: np.ndarr
         metadata["quantization"] = "int8 static QDQ, per-channel weights, calibrated on dataset images"
         del model.metadata_props[:]
         onnx.helper.set_model_props(model, metadata)
-        int8_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = int8_path.with_name(f".{int8_path.name}.tmp")
-        onnx.save_model(model, tmp)
-        os.replace(tmp, int8_path)
+        atomic_write_bytes(int8_path, model.SerializeToString())
     return int8_path

@@ -7,24 +7,24 @@ continues exactly and nothing but data is ever unpickled.
 
 from __future__ import annotations
 
-import os
+import io
 import pickle
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from ftensor.atomic import atomic_write_bytes
 from ftensor.errors import FTensorError
 from ftensor.model import build_model, count_parameters
 from ftensor.spec import SPEC_VERSION
 
 
 def save_checkpoint(state: dict, path: Path) -> None:
-    """Write `state` to `path` via a temporary file and a rename: never a half-written checkpoint."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    """Write `state` atomically: never a half-written checkpoint under a valid name."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def load_checkpoint(path: Path) -> dict:

@@ -1,0 +1,53 @@
+"""Train the U-Net encoder on a generated dataset, or evaluate a checkpoint with --validate.
+
+Writes, under --output_dir: checkpoints/encoder_best.pth (best val loss), checkpoints/encoder_epoch_NNN.pth,
+visualizations/encoder/epoch_NNN_val.png, logs/encoder_training_log.json and logs/training_curves.png.
+Several GPUs or machines: `torchrun --nproc_per_node N -m ftensor.cli train ...` (only rank 0 writes).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ftensor.data.layout import DEFAULT_DATA_DIR
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data_dir", default=DEFAULT_DATA_DIR, help="dataset from `ftensor generate`")
+    parser.add_argument("--output_dir", default=".", help="where checkpoints/, logs/ and visualizations/ go")
+    parser.add_argument("--preset", default="unet", help="model width: unet (64, ≈31M params), small (16), tiny (8)")
+    parser.add_argument("--epochs", type=int, default=50, help="epochs of the one-cycle schedule")
+    parser.add_argument("--batch_size", type=int, default=8, help="batch size per process")
+    parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (AdamW, one-cycle schedule)")
+    parser.add_argument("--num_workers", type=int, default=2, help="data-loading worker processes")
+    parser.add_argument("--val_fraction", type=float, default=0.1, help="share of samples in the val split")
+    parser.add_argument("--dice_weight", type=float, default=1.0, help="weight of Dice + BCE on the masks")
+    parser.add_argument("--ce_weight", type=float, default=1.0, help="weight of cross-entropy on colour")
+    parser.add_argument("--mse_weight", type=float, default=1.0, help="weight of MSE on hierarchy")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"), help="where to train")
+    parser.add_argument("--seed", type=int, default=0, help="seed of weights and data order")
+    parser.add_argument("--resume", default=None, metavar="PATH", help="continue exactly from this checkpoint")
+    parser.add_argument("--validate", action="store_true", help="only evaluate --checkpoint on the val split")
+    parser.add_argument("--checkpoint", default="checkpoints/encoder_best.pth", help="checkpoint for --validate")
+    parser.add_argument("--json", dest="json_path", default=None, metavar="PATH", help="with --validate: write metrics")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from ftensor.atomic import atomic_write_bytes
+    from ftensor.training.train import TrainConfig, format_criteria, train, validate
+
+    if args.validate:
+        result = validate(
+            Path(args.checkpoint), args.data_dir, args.batch_size, args.num_workers, args.device, args.val_fraction
+        )
+        print(f"{result['checkpoint']} (epoch {result['epoch']}) on {result['val_samples']} val samples")
+        print(f"val loss {result['val_loss']:.4f}\n{format_criteria(result['metrics'])}")
+        if args.json_path:
+            atomic_write_bytes(Path(args.json_path), json.dumps(result, indent=1).encode())
+        return 0
+    fields = TrainConfig.__dataclass_fields__
+    train(TrainConfig(**{k: v for k, v in vars(args).items() if k in fields}))
+    return 0

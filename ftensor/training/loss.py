@@ -1,0 +1,40 @@
+"""The composite loss of the original module: Dice + BCE on the masks, cross-entropy on colour, MSE on
+hierarchy, each part weighted."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1.0) -> torch.Tensor:
+    """1 − soft Dice over the whole batch (not per image), matching how the spec sums IoU."""
+    probs = torch.sigmoid(logits)
+    intersection = (probs * target).sum()
+    return 1 - (2 * intersection + eps) / (probs.sum() + target.sum() + eps)
+
+
+class CompositeLoss(nn.Module):
+    """dice_weight × (soft Dice + BCE) on text and image + ce_weight × CE on colour + mse_weight × MSE
+    on hierarchy. Targets may be uint8 (as the dataset gives them): they are cast here, on device."""
+
+    def __init__(self, dice_weight: float = 1.0, ce_weight: float = 1.0, mse_weight: float = 1.0) -> None:
+        super().__init__()
+        self.dice_weight, self.ce_weight, self.mse_weight = dice_weight, ce_weight, mse_weight
+
+    def forward(
+        self, heads: dict[str, torch.Tensor], target: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        parts = {}
+        for name in ("text", "image"):
+            logits, truth = heads[name].float(), target[name].float()
+            parts[name] = soft_dice_loss(logits, truth) + F.binary_cross_entropy_with_logits(logits, truth)
+        parts["color"] = F.cross_entropy(heads["color"].float(), target["color"].long())
+        parts["hierarchy"] = F.mse_loss(heads["hierarchy"].float(), target["hierarchy"].float())
+        total = (
+            self.dice_weight * (parts["text"] + parts["image"])
+            + self.ce_weight * parts["color"]
+            + self.mse_weight * parts["hierarchy"]
+        )
+        return total, {name: value.detach() for name, value in parts.items()}

@@ -1,0 +1,363 @@
+"""Train the U-Net encoder: one straight loop, its whole config in one dataclass.
+
+Runs on CPU, CUDA (bf16 autocast) or MPS, and across processes under `torchrun`
+(DistributedDataParallel: gloo on CPU, nccl on CUDA; only rank 0 writes files). The data order is
+a function of (seed, epoch), and a checkpoint holds everything else that changes, so a run resumed
+from epoch k ends with the same weights as one that never stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler
+from tqdm import tqdm
+
+from ftensor.atomic import atomic_write_bytes
+from ftensor.data.dataset import FTensorDataset
+from ftensor.data.layout import DEFAULT_DATA_DIR
+from ftensor.errors import FTensorError
+from ftensor.metrics import SpecMetrics, criteria_met
+from ftensor.model import PRESETS, build_model, count_parameters, heads_to_f_tensor
+from ftensor.spec import SPEC_VERSION, SUCCESS_CRITERIA
+from ftensor.training.checkpoint import load_checkpoint, restore_model, save_checkpoint
+from ftensor.training.loss import CompositeLoss
+
+NUM_VISUALIZED = 4
+
+
+@dataclass
+class TrainConfig:
+    data_dir: str = DEFAULT_DATA_DIR
+    output_dir: str = "."
+    preset: str = "unet"
+    epochs: int = 50
+    batch_size: int = 8
+    lr: float = 1e-3  # peak of the one-cycle schedule
+    weight_decay: float = 1e-4
+    warmup_fraction: float = 0.15
+    num_workers: int = 2
+    val_fraction: float = 0.1
+    dice_weight: float = 1.0
+    ce_weight: float = 1.0
+    mse_weight: float = 1.0
+    device: str = "auto"
+    seed: int = 0
+    resume: str | None = None
+
+    def check(self) -> None:
+        """Refuse flags that cannot work, naming the flag."""
+        if self.preset not in PRESETS:
+            raise FTensorError(f"--preset {self.preset!r} is unknown; choose one of {', '.join(PRESETS)}.")
+        for name in ("epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise FTensorError(f"--{name} must be at least 1, got {getattr(self, name)}.")
+        for name in ("lr", "dice_weight", "ce_weight", "mse_weight"):
+            if not getattr(self, name) >= 0 or (name == "lr" and self.lr == 0):
+                raise FTensorError(f"--{name} must be {'positive' if name == 'lr' else '0 or more'}.")
+        if self.num_workers < 0:
+            raise FTensorError(f"--num_workers must be 0 or more, got {self.num_workers}.")
+        if self.device not in ("auto", "cpu", "cuda", "mps"):
+            raise FTensorError(f"--device {self.device!r} is unknown; choose auto, cpu, cuda or mps.")
+
+
+def pick_device(requested: str, local_rank: int) -> torch.device:
+    """The requested device, or the best available one for `auto`; a clear error if it is missing."""
+    if requested == "auto":
+        requested = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
+    if requested == "cuda":
+        if not torch.cuda.is_available():
+            raise FTensorError("--device cuda was asked for, but PyTorch sees no CUDA GPU; use --device auto.")
+        return torch.device("cuda", local_rank)
+    if requested == "mps" and not torch.backends.mps.is_available():
+        raise FTensorError("--device mps was asked for, but this PyTorch build has no MPS; use --device auto.")
+    return torch.device(requested)
+
+
+def encode_target(target: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The dataset's decoded targets back in the spec's uint8 (N, 4, H, W) encoding."""
+    return torch.cat(
+        [
+            target["text"].to(torch.uint8),
+            target["image"].to(torch.uint8),
+            target["color"].unsqueeze(1).to(torch.uint8),
+            torch.round(target["hierarchy"] * 255).to(torch.uint8),
+        ],
+        dim=1,
+    )
+
+
+def to_device(batch: tuple, device: torch.device) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    images, target = batch
+    images = images.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
+    return images, {k: v.to(device, non_blocking=True) for k, v in target.items()}
+
+
+@torch.no_grad()
+def evaluate(
+    model: torch.nn.Module, loader: DataLoader, criterion: CompositeLoss, device: torch.device, progress: bool = True
+) -> tuple[float, dict[str, float]]:
+    """Mean loss and the spec metrics over a whole split."""
+    model.eval()
+    metrics, total, count = SpecMetrics(), 0.0, 0
+    bar = tqdm(loader, desc="  val", unit="batch", leave=False, disable=not progress)
+    for batch in bar:
+        images, target = to_device(batch, device)
+        with autocast(device):
+            heads = model(images)
+            loss, _ = criterion(heads, target)
+        total += float(loss) * len(images)
+        count += len(images)
+        metrics.update(heads_to_f_tensor(heads).cpu().numpy(), encode_target(target).cpu().numpy())
+        bar.set_postfix(loss=f"{total / count:.3f}")
+    return total / max(count, 1), metrics.compute()
+
+
+def autocast(device: torch.device) -> torch.autocast:
+    """bf16 autocast on CUDA (no loss scaling needed); full fp32 elsewhere (CPU bf16 is slower on AVX2)."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+
+
+def format_criteria(metrics: dict[str, float]) -> str:
+    met = criteria_met(metrics)
+    return "  ".join(
+        f"{name} {metrics[name]:.4f} ({op} {threshold}: {'met' if met[name] else 'UNMET'})"
+        for name, op, threshold in SUCCESS_CRITERIA
+    )
+
+
+def loaders(
+    config: TrainConfig, rank: int, world: int, cuda: bool
+) -> tuple[DataLoader, DataLoader, DistributedSampler]:
+    train_set = FTensorDataset(config.data_dir, "train", config.val_fraction)
+    val_set = FTensorDataset(config.data_dir, "val", config.val_fraction)
+    if len(train_set) < config.batch_size * world or len(val_set) < 1:
+        raise FTensorError(
+            f"{config.data_dir} has {len(train_set)} training and {len(val_set)} validation samples: too few for "
+            f"--batch_size {config.batch_size} on {world} process(es). Generate more with "
+            f"`ftensor generate --data_dir {config.data_dir} --num_samples 1000`, or lower --batch_size."
+        )
+    # The sampler orders data by (seed, epoch) alone; with one process it is a seeded shuffle.
+    sampler = DistributedSampler(
+        train_set, num_replicas=world, rank=rank, shuffle=True, seed=config.seed, drop_last=True
+    )
+    common = {"num_workers": config.num_workers, "pin_memory": cuda, "persistent_workers": config.num_workers > 0}
+    train_loader = DataLoader(train_set, config.batch_size, sampler=sampler, drop_last=True, **common)
+    val_loader = DataLoader(val_set, config.batch_size, **common)
+    return train_loader, val_loader, sampler
+
+
+def train(config: TrainConfig) -> dict:
+    """Train (or resume) and return the training log; writes checkpoints, pictures and logs on rank 0."""
+    config.check()
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    device = pick_device(config.device, local_rank)
+    if distributed:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        if device.type == "cpu":  # share the cores instead of oversubscribing them
+            local_world = int(os.environ.get("LOCAL_WORLD_SIZE", world))
+            torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_world))
+    main_process = rank == 0
+    out = Path(config.output_dir)
+    paths = {
+        "best": out / "checkpoints" / "encoder_best.pth",
+        "log": out / "logs" / "encoder_training_log.json",
+        "curves": out / "logs" / "training_curves.png",
+        "viz": out / "visualizations" / "encoder",
+    }
+    try:
+        train_loader, val_loader, sampler = loaders(config, rank, world, device.type == "cuda")
+        image_size = train_loader.dataset.image_size
+        torch.manual_seed(config.seed)
+        model, state = build_model(config.preset), None
+        if config.resume:
+            state = load_checkpoint(Path(config.resume))
+            check_compatible(state["config"], config, image_size, Path(config.resume))
+            model = restore_model(state, Path(config.resume))
+        model = model.to(device, memory_format=torch.channels_last)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=config.lr, total_steps=config.epochs * len(train_loader), pct_start=config.warmup_fraction
+        )
+        start_epoch, best_loss, history = 1, math.inf, []
+        if state is not None:  # optimizer.load_state_dict moves its tensors next to the parameters
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            torch.set_rng_state(state["rng"]["torch"])
+            start_epoch, best_loss, history = state["epoch"] + 1, state["best_val_loss"], state["history"]
+        net = (
+            DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None)
+            if distributed
+            else model
+        )
+        criterion = CompositeLoss(config.dice_weight, config.ce_weight, config.mse_weight)
+        run_config = {
+            **asdict(config),
+            "image_size": image_size,
+            "spec_version": SPEC_VERSION,
+            "world_size": world,
+            "device_type": device.type,
+            "parameters": count_parameters(model),
+            "train_samples": len(train_loader.dataset),
+            "val_samples": len(val_loader.dataset),
+        }
+        fixed_val = [val_loader.dataset[i] for i in range(min(NUM_VISUALIZED, len(val_loader.dataset)))]
+        if main_process:
+            print(
+                f"training {config.preset} ({run_config['parameters']:,} parameters) on {device} × {world}, "
+                f"{run_config['train_samples']} train / {run_config['val_samples']} val samples at {image_size}px, "
+                f"epochs {start_epoch}..{config.epochs}"
+            )
+
+        for epoch in range(start_epoch, config.epochs + 1):
+            sampler.set_epoch(epoch)
+            net.train()
+            started, train_metrics, loss_sum, seen = time.perf_counter(), SpecMetrics(), 0.0, 0
+            bar = tqdm(train_loader, desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=not main_process)
+            for batch in bar:
+                images, target = to_device(batch, device)
+                with autocast(device):
+                    heads = net(images)
+                    loss, _ = criterion(heads, target)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+                train_metrics.update(heads_to_f_tensor(heads).cpu().numpy(), encode_target(target).cpu().numpy())
+                loss_sum += loss.item() * len(images)
+                seen += len(images)
+                running = train_metrics.compute()
+                bar.set_postfix(
+                    loss=f"{loss_sum / seen:.3f}",
+                    text_iou=f"{running['text_iou']:.3f}",
+                    image_iou=f"{running['image_iou']:.3f}",
+                )
+            train_seconds = time.perf_counter() - started
+            val_loss, val_metrics = evaluate(model, val_loader, criterion, device, progress=main_process)
+            entry = {
+                "epoch": epoch,
+                "train_loss": loss_sum / max(seen, 1),
+                "val_loss": val_loss,
+                "train_metrics": train_metrics.compute(),
+                "val_metrics": val_metrics,
+                "lr": scheduler.get_last_lr()[0],
+                "train_seconds": train_seconds,
+                "samples_per_second": seen * world / train_seconds,
+                "epoch_seconds": time.perf_counter() - started,
+            }
+            history.append(entry)
+            improved = val_loss < best_loss
+            best_loss = min(best_loss, val_loss)
+            if main_process:
+                state = {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "epoch": epoch,
+                    "best_val_loss": best_loss,
+                    "val_metrics": val_metrics,
+                    "history": history,
+                    "rng": {"torch": torch.get_rng_state()},
+                    "config": run_config,
+                }
+                save_checkpoint(state, out / "checkpoints" / f"encoder_epoch_{epoch:03d}.pth")
+                if improved:
+                    save_checkpoint(state, paths["best"])
+                save_visuals(model, fixed_val, device, paths["viz"] / f"epoch_{epoch:03d}_val.png", epoch)
+                log = {"config": run_config, "epochs": history, "best_val_loss": best_loss}
+                atomic_write_bytes(paths["log"], json.dumps(log, indent=1).encode())
+                from ftensor.training.plots import training_curves
+
+                training_curves(history, paths["curves"])
+                print(
+                    f"epoch {epoch}: train loss {entry['train_loss']:.4f}  val loss {val_loss:.4f}"
+                    f"{' (best)' if improved else ''}  {entry['samples_per_second']:.1f} samples/s  "
+                    f"{entry['epoch_seconds']:.0f}s\n  val: {format_criteria(val_metrics)}"
+                )
+        if distributed:
+            check_in_sync(model)
+        return {"config": run_config, "epochs": history, "best_val_loss": best_loss}
+    finally:
+        if distributed:
+            dist.destroy_process_group()
+
+
+def check_compatible(saved: dict, config: TrainConfig, image_size: int, path: Path) -> None:
+    """A resumed run must continue the same model on the same kind of data."""
+    if saved["preset"] != config.preset:
+        raise FTensorError(f"{path} holds a {saved['preset']!r} model, but --preset is {config.preset!r}.")
+    if int(saved["image_size"]) != image_size:
+        raise FTensorError(
+            f"{path} was trained on {saved['image_size']}px images, but {config.data_dir} holds {image_size}px images."
+        )
+    if saved["epochs"] != config.epochs:
+        raise FTensorError(
+            f"{path} belongs to a {saved['epochs']}-epoch schedule; resume with --epochs {saved['epochs']}."
+        )
+
+
+def check_in_sync(model: torch.nn.Module) -> None:
+    """After DDP training, every rank must hold the same weights (a cheap checksum all-gather)."""
+    checksum = torch.stack([p.detach().double().sum() for p in model.parameters()]).sum().cpu().reshape(1)
+    gathered = [torch.zeros_like(checksum) for _ in range(dist.get_world_size())]
+    dist.all_gather(gathered, checksum)
+    if len({float(g) for g in gathered}) != 1:
+        raise RuntimeError(f"DDP ranks diverged: weight checksums {[float(g) for g in gathered]}")
+    if dist.get_rank() == 0:
+        print(f"weights identical on all {dist.get_world_size()} ranks (checksum {float(checksum):.6f})")
+
+
+@torch.no_grad()
+def save_visuals(model: torch.nn.Module, samples: list, device: torch.device, path: Path, epoch: int) -> None:
+    from ftensor.training.plots import prediction_grid
+
+    model.eval()
+    images = torch.stack([s[0] for s in samples])
+    truth = encode_target({k: torch.stack([s[1][k] for s in samples]) for k in samples[0][1]})
+    predicted = heads_to_f_tensor(model(images.to(device).contiguous(memory_format=torch.channels_last))).cpu()
+    pixels = (images.permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy()
+    prediction_grid(pixels, truth.numpy(), predicted.numpy(), path, f"epoch {epoch}: fixed validation samples")
+
+
+def validate(
+    checkpoint: Path,
+    data_dir: str,
+    batch_size: int = 8,
+    num_workers: int = 2,
+    device: str = "auto",
+    val_fraction: float = 0.1,
+) -> dict:
+    """Evaluate a checkpoint on the val split only; returns loss and spec metrics."""
+    state = load_checkpoint(checkpoint)
+    target_device = pick_device(device, 0)
+    dataset = FTensorDataset(data_dir, "val", val_fraction)
+    if int(state["config"]["image_size"]) != dataset.image_size:
+        raise FTensorError(
+            f"{checkpoint} was trained on {state['config']['image_size']}px images, "
+            f"but {data_dir} holds {dataset.image_size}px images."
+        )
+    model = restore_model(state, checkpoint).to(target_device, memory_format=torch.channels_last)
+    loader = DataLoader(dataset, batch_size, num_workers=num_workers)
+    weights = state["config"]
+    criterion = CompositeLoss(weights["dice_weight"], weights["ce_weight"], weights["mse_weight"])
+    loss, metrics = evaluate(model, loader, criterion, target_device)
+    return {
+        "checkpoint": str(checkpoint),
+        "epoch": state["epoch"],
+        "val_samples": len(dataset),
+        "val_loss": loss,
+        "metrics": metrics,
+        "criteria_met": criteria_met(metrics),
+        "all_criteria_met": bool(np.all(list(criteria_met(metrics).values()))),
+    }
