@@ -1,0 +1,89 @@
+"""The U-Net's size and heads; loss and spec metrics on hand-made tensors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ftensor.errors import FTensorError
+from ftensor.metrics import SpecMetrics, criteria_met
+from ftensor.model import build_model, count_parameters, heads_to_f_tensor
+from ftensor.training.loss import CompositeLoss
+
+
+def test_presets_and_head_shapes():
+    assert count_parameters(build_model("unet")) == pytest.approx(31.04e6, rel=0.01)
+    assert count_parameters(build_model("small")) < count_parameters(build_model("unet")) / 10
+    model = build_model("tiny").eval()
+    heads = model(torch.rand(2, 3, 64, 80))
+    assert heads["text"].shape == heads["image"].shape == heads["hierarchy"].shape == (2, 1, 64, 80)
+    assert heads["color"].shape == (2, 12, 64, 80)
+    assert 0 <= heads["hierarchy"].min() and heads["hierarchy"].max() <= 1
+    f_tensor = heads_to_f_tensor(heads)
+    assert f_tensor.dtype == torch.uint8 and f_tensor.shape == (2, 4, 64, 80)
+    with pytest.raises(FTensorError, match="multiples of 16"):
+        model(torch.rand(1, 3, 64, 70))
+    with pytest.raises(FTensorError, match="unknown preset"):
+        build_model("huge")
+
+
+def encoded(text, image, color, hierarchy) -> np.ndarray:
+    return np.stack([text, image, color, np.rint(np.asarray(hierarchy) * 255)]).astype(np.uint8)
+
+
+def test_perfect_prediction_gives_iou_1_and_mse_0():
+    rng = np.random.default_rng(0)
+    truth = encoded(
+        rng.integers(0, 2, (8, 8)), rng.integers(0, 2, (8, 8)), rng.integers(0, 12, (8, 8)), rng.random((8, 8))
+    )
+    metrics = SpecMetrics()
+    metrics.update(truth, truth)
+    assert metrics.compute() == {"text_iou": 1.0, "image_iou": 1.0, "color_accuracy": 1.0, "hierarchy_mse": 0.0}
+    empty = encoded(np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((4, 4)))
+    metrics = SpecMetrics()
+    metrics.update(empty, empty)
+    assert metrics.compute()["text_iou"] == 1.0, "IoU is 1.0 where both masks are empty everywhere"
+
+
+def test_known_overlaps_give_known_values_summed_over_the_split():
+    zeros = np.zeros((4, 4))
+    true_text, pred_text = zeros.copy(), zeros.copy()
+    true_text[:2, :] = 1  # 8 pixels
+    pred_text[1:3, :] = 1  # 8 pixels, 4 shared → IoU 4 / 12
+    true_color, pred_color = zeros.copy(), zeros.copy()
+    pred_color[0, :] = 3  # 4 of 16 wrong
+    metrics = SpecMetrics()
+    metrics.update(encoded(pred_text, zeros, pred_color, zeros + 0.2), encoded(true_text, zeros, true_color, zeros))
+    # A second image whose text matches exactly: the split's IoU is (4 + 8) / (12 + 8), not a mean of ratios.
+    metrics.update(encoded(true_text, zeros, true_color, zeros), encoded(true_text, zeros, true_color, zeros))
+    result = metrics.compute()
+    assert result["text_iou"] == pytest.approx(12 / 20)
+    assert result["image_iou"] == 1.0
+    assert result["color_accuracy"] == pytest.approx(28 / 32)
+    assert result["hierarchy_mse"] == pytest.approx((16 * (51 / 255) ** 2) / 32)
+    assert criteria_met(result) == {"text_iou": False, "image_iou": True, "color_accuracy": True, "hierarchy_mse": True}
+
+
+def test_composite_loss_weights_its_parts():
+    torch.manual_seed(0)
+    target = {
+        "text": torch.randint(0, 2, (2, 1, 16, 16), dtype=torch.uint8),
+        "image": torch.randint(0, 2, (2, 1, 16, 16), dtype=torch.uint8),
+        "color": torch.randint(0, 12, (2, 16, 16), dtype=torch.uint8),
+        "hierarchy": torch.rand(2, 1, 16, 16),
+    }
+    confident = {
+        "text": (target["text"].float() * 2 - 1) * 50,
+        "image": (target["image"].float() * 2 - 1) * 50,
+        "color": torch.nn.functional.one_hot(target["color"].long(), 12).permute(0, 3, 1, 2).float() * 50,
+        "hierarchy": target["hierarchy"].clone(),
+    }
+    total, parts = CompositeLoss()(confident, target)
+    assert total.item() == pytest.approx(0.0, abs=1e-4), "a perfect, confident prediction costs nothing"
+    random_heads = {k: torch.randn_like(v.float()) for k, v in confident.items()}
+    random_heads["hierarchy"] = torch.rand_like(target["hierarchy"])
+    _, parts = CompositeLoss()(random_heads, target)
+    weighted, _ = CompositeLoss(dice_weight=2.0, ce_weight=0.5, mse_weight=3.0)(random_heads, target)
+    expected = 2.0 * (parts["text"] + parts["image"]) + 0.5 * parts["color"] + 3.0 * parts["hierarchy"]
+    assert weighted.item() == pytest.approx(expected.item(), rel=1e-5)

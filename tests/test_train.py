@@ -1,0 +1,122 @@
+"""`ftensor train` end to end on a tiny model: outputs, exact resume, validation-only mode, DDP, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from ftensor.cli import main
+from ftensor.data import generate_dataset
+from ftensor.training.checkpoint import load_checkpoint
+
+SIZE = 64
+TINY = ["--preset", "tiny", "--batch_size", "4", "--num_workers", "0", "--lr", "3e-3"]
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("train_data")
+    generate_dataset(data_dir, 48, image_size=SIZE, seed=0, progress=False)
+    return data_dir
+
+
+def train(dataset, out, *extra) -> int:
+    return main(["train", "--data_dir", str(dataset), "--output_dir", str(out), *TINY, *extra])
+
+
+def test_a_tiny_run_writes_every_output(dataset, tmp_path, capsys):
+    assert train(dataset, tmp_path, "--epochs", "2") == 0
+    for name in [
+        "checkpoints/encoder_best.pth",
+        "checkpoints/encoder_epoch_001.pth",
+        "checkpoints/encoder_epoch_002.pth",
+        "visualizations/encoder/epoch_001_val.png",
+        "visualizations/encoder/epoch_002_val.png",
+        "logs/encoder_training_log.json",
+        "logs/training_curves.png",
+    ]:
+        assert (tmp_path / name).stat().st_size > 0, name
+    log = json.loads((tmp_path / "logs/encoder_training_log.json").read_text())
+    assert [e["epoch"] for e in log["epochs"]] == [1, 2]
+    assert log["config"]["preset"] == "tiny" and log["config"]["image_size"] == SIZE
+    assert set(log["epochs"][0]["val_metrics"]) == {"text_iou", "image_iou", "color_accuracy", "hierarchy_mse"}
+    assert log["epochs"][0]["samples_per_second"] > 0
+    assert "text_iou" in capsys.readouterr().out
+    state = load_checkpoint(tmp_path / "checkpoints/encoder_epoch_002.pth")
+    assert {"model", "optimizer", "scheduler", "epoch", "best_val_loss", "rng", "config"} <= set(state)
+    assert state["config"]["spec_version"] == 1 and state["epoch"] == 2
+
+
+def test_resume_ends_with_the_same_weights(dataset, tmp_path):
+    assert train(dataset, tmp_path / "straight", "--epochs", "3") == 0
+    assert train(dataset, tmp_path / "stopped", "--epochs", "3") == 0
+    (tmp_path / "stopped/checkpoints/encoder_epoch_003.pth").unlink()  # as if it stopped after epoch 2
+    resume_from = tmp_path / "stopped/checkpoints/encoder_epoch_002.pth"
+    assert train(dataset, tmp_path / "resumed", "--epochs", "3", "--resume", str(resume_from)) == 0
+    straight = load_checkpoint(tmp_path / "straight/checkpoints/encoder_epoch_003.pth")
+    resumed = load_checkpoint(tmp_path / "resumed/checkpoints/encoder_epoch_003.pth")
+    for name, tensor in straight["model"].items():
+        assert torch.equal(tensor, resumed["model"][name]), name
+    assert [e["epoch"] for e in resumed["history"]] == [1, 2, 3]
+
+
+def test_validate_only_prints_and_writes_metrics(dataset, tmp_path, capsys):
+    assert train(dataset, tmp_path, "--epochs", "1") == 0
+    capsys.readouterr()
+    report = tmp_path / "metrics.json"
+    checkpoint = str(tmp_path / "checkpoints/encoder_best.pth")
+    args = ["train", "--validate", "--checkpoint", checkpoint, "--data_dir", str(dataset), "--json", str(report)]
+    assert main(args) == 0
+    assert "hierarchy_mse" in capsys.readouterr().out
+    result = json.loads(report.read_text())
+    assert result["epoch"] == 1 and set(result["criteria_met"]) == set(result["metrics"])
+
+
+def test_refuses_pickled_objects_and_mismatches(dataset, tmp_path, capsys):
+    evil = tmp_path / "evil.pth"
+    torch.save({"model": {}, "config": {}, "payload": subprocess.Popen}, evil)
+    assert main(["train", "--validate", "--checkpoint", str(evil), "--data_dir", str(dataset)]) == 2
+    assert "refuses to load" in capsys.readouterr().err
+    assert train(dataset, tmp_path / "run", "--epochs", "1") == 0
+    checkpoint = tmp_path / "run/checkpoints/encoder_best.pth"
+    assert train(dataset, tmp_path / "other", "--epochs", "1", "--preset", "small", "--resume", str(checkpoint)) == 2
+    assert "holds a 'tiny' model" in capsys.readouterr().err
+    other_size = tmp_path / "data128"
+    generate_dataset(other_size, 12, image_size=128, seed=0, progress=False)
+    assert main(["train", "--validate", "--checkpoint", str(checkpoint), "--data_dir", str(other_size)]) == 2
+    assert "trained on 64px images" in capsys.readouterr().err
+
+
+def test_bad_flags_and_small_datasets_are_clear_errors(dataset, tmp_path, capsys):
+    for flags, message in [
+        (["--epochs", "0"], "--epochs must be at least 1"),
+        (["--batch_size", "0"], "--batch_size must be at least 1"),
+        (["--lr", "0"], "--lr must be positive"),
+        (["--preset", "huge"], "--preset 'huge' is unknown"),
+        (["--batch_size", "500"], "too few for --batch_size 500"),
+    ]:
+        assert train(dataset, tmp_path, *flags) == 2
+        assert message in capsys.readouterr().err
+    assert main(["train", "--data_dir", str(tmp_path / "none"), "--output_dir", str(tmp_path)]) == 2
+    assert "Dataset not found" in capsys.readouterr().err
+
+
+def test_ddp_with_two_cpu_processes(dataset, tmp_path):
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+        "-m", "ftensor.cli", "train", "--data_dir", str(dataset), "--output_dir", str(tmp_path),
+        "--epochs", "1", "--device", "cpu", *TINY,
+    ]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "weights identical on all 2 ranks" in result.stdout
+    assert "on cpu × 2" in result.stdout
+    state = load_checkpoint(tmp_path / "checkpoints/encoder_epoch_001.pth")
+    assert state["config"]["world_size"] == 2
+    assert len(list((tmp_path / "checkpoints").iterdir())) == 2, "only rank 0 writes"
