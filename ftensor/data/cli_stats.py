@@ -20,8 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ftensor.atomic import atomic_write_bytes
     from ftensor.data.stats import dataset_stats, format_info
+    from ftensor.files import atomic_write_bytes
 
     stats = dataset_stats(Path(args.data_dir))
     print(format_info(stats, args.data_dir))

@@ -6,7 +6,6 @@ half-written file under a valid name; rerunning the same command makes only what
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from collections.abc import Iterable
@@ -14,30 +13,17 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from tqdm import tqdm
 
-from ftensor.atomic import atomic_write_bytes
 from ftensor.data.fonts import font_files
 from ftensor.data.layout import dataset_paths, sample_paths
 from ftensor.data.render import render_sample
 from ftensor.errors import FTensorError
+from ftensor.files import atomic_write_bytes, npy_bytes, png_bytes
 from ftensor.spec import NUM_CLASSES, SPEC_VERSION, check_image_size
 
 NUM_VISUALIZATIONS = 8
 CHUNK = 16  # samples per task: large enough to amortise inter-process traffic
-
-
-def png_bytes(pixels: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG", compress_level=0)
-    return buffer.getvalue()
-
-
-def npy_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    return buffer.getvalue()
 
 
 REQUIRED_FILES = ("image", "f_tensor", "metadata")

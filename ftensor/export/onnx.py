@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from ftensor import __version__
-from ftensor.atomic import atomic_write_bytes
+from ftensor.files import atomic_write_bytes
 from ftensor.model import heads_to_f_tensor
 from ftensor.spec import CLASS_NAMES, PALETTE, SPEC_VERSION
 

@@ -10,8 +10,8 @@ import onnx
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from ftensor.atomic import atomic_write_bytes
 from ftensor.export.onnx import INPUT_NAME
+from ftensor.files import atomic_write_bytes
 
 
 class ImageBatches(CalibrationDataReader):

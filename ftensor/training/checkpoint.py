@@ -14,8 +14,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ftensor.atomic import atomic_write_bytes
 from ftensor.errors import FTensorError
+from ftensor.files import atomic_write_bytes
 from ftensor.model import build_model, count_parameters
 from ftensor.spec import SPEC_VERSION
 

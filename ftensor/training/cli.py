@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from ftensor.atomic import atomic_write_bytes
+    from ftensor.files import atomic_write_bytes
     from ftensor.training.train import TrainConfig, format_criteria, train, validate
 
     if args.validate:

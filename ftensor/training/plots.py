@@ -11,8 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ftensor.atomic import atomic_write_bytes  # noqa: E402
 from ftensor.data.visualize import channel_images  # noqa: E402
+from ftensor.files import atomic_write_bytes  # noqa: E402
 from ftensor.spec import SUCCESS_CRITERIA  # noqa: E402
 
 CHANNEL_TITLES = ("text", "image", "color", "hierarchy")

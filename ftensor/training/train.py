@@ -22,10 +22,10 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
-from ftensor.atomic import atomic_write_bytes
 from ftensor.data.dataset import FTensorDataset
 from ftensor.data.layout import DEFAULT_DATA_DIR
 from ftensor.errors import FTensorError
+from ftensor.files import atomic_write_bytes
 from ftensor.metrics import SpecMetrics, criteria_met
 from ftensor.model import PRESETS, build_model, count_parameters, heads_to_f_tensor
 from ftensor.spec import SPEC_VERSION, SUCCESS_CRITERIA

@@ -1,0 +1,118 @@
+"""Per-image inference latency: PyTorch eager vs onnxruntime fp32 vs onnxruntime int8, in one run.
+
+    .venv/bin/python benchmarks/bench_export.py --image_size 256 --presets small unet
+
+For each preset (untrained weights: speed does not depend on their values) the model is exported
+with `ftensor export`'s own functions, quantised to int8 on generated images, and timed at batch 1
+and 8 (median of --repeats runs after a warm-up). GFLOP/s counts convolution multiply-adds × 2 and
+is compared with this CPU's fp32 peak (2 cores × 2.45 GHz × 32 FLOP/cycle ≈ 157 GFLOP/s, see
+shared/TECH_NOTES.md). Prints a markdown table for the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ftensor.data import generate_dataset
+from ftensor.export.onnx import ClientGraph, export_graph, model_metadata
+from ftensor.export.parity import cpu_session, run_onnx, split_images
+from ftensor.export.quantize import quantize_int8
+from ftensor.model import build_model, count_parameters
+
+PEAK_GFLOPS = 157.0
+
+
+def conv_flops(model: torch.nn.Module, image_size: int) -> float:
+    """FLOPs of one image's forward pass through every convolution (2 × multiply-adds)."""
+    total = 0.0
+
+    def hook(module: torch.nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        nonlocal total
+        kernel = module.weight[0, 0].numel()
+        if isinstance(module, torch.nn.ConvTranspose2d):
+            positions = inputs[0].shape[-2] * inputs[0].shape[-1]
+        else:
+            positions = output.shape[-2] * output.shape[-1]
+        total += 2.0 * module.in_channels * module.out_channels * kernel * positions / module.groups
+
+    handles = [
+        m.register_forward_hook(hook)
+        for m in model.modules()
+        if isinstance(m, torch.nn.Conv2d | torch.nn.ConvTranspose2d)
+    ]
+    with torch.no_grad():
+        model.eval()(torch.zeros(1, 3, image_size, image_size))
+    for handle in handles:
+        handle.remove()
+    return total
+
+
+def median_seconds_per_image(run, images: np.ndarray, repeats: int) -> float:
+    run(images)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run(images)
+        times.append((time.perf_counter() - start) / len(images))
+    return float(np.median(times))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--image_size", type=int, default=256)
+    parser.add_argument("--presets", nargs="+", default=["small", "unet"])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    size = args.image_size
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="ftensor-bench-") as scratch:
+        scratch = Path(scratch)
+        generate_dataset(scratch / "data", 40, image_size=size, seed=0, progress=False)
+        calibration = split_images(scratch / "data", 16, split="train")[0]
+        rng = np.random.default_rng(0)
+        for preset in args.presets:
+            torch.manual_seed(0)
+            model = build_model(preset).eval()
+            fp32 = export_graph(
+                model, scratch / f"{preset}.onnx", size, model_metadata(size, preset, count_parameters(model), None)
+            )
+            int8 = quantize_int8(fp32, scratch / f"{preset}.int8.onnx", calibration)
+            graph = ClientGraph(model).eval()
+            sessions = {"onnxruntime fp32": cpu_session(fp32), "onnxruntime int8": cpu_session(int8)}
+
+            def eager(images: np.ndarray, graph: torch.nn.Module = graph) -> None:
+                with torch.no_grad():
+                    graph(torch.from_numpy(images))
+
+            runners = {"pytorch eager": eager}
+            runners.update(
+                {name: (lambda images, s=session: run_onnx(s, images)) for name, session in sessions.items()}
+            )
+            gflop = conv_flops(model, size) / 1e9
+            for batch in (1, 8):
+                images = rng.integers(0, 256, size=(batch, size, size, 3), dtype=np.uint8)
+                latency = {name: median_seconds_per_image(run, images, args.repeats) for name, run in runners.items()}
+                for name, seconds in latency.items():
+                    rows.append((preset, batch, name, seconds, latency["pytorch eager"] / seconds, gflop / seconds))
+    print(
+        f"\n{os.cpu_count()} cores, {size}×{size} images, median of {args.repeats} runs; "
+        f"fp32 peak ≈ {PEAK_GFLOPS:.0f} GFLOP/s\n"
+    )
+    print("| preset | batch | runtime | ms / image | speed-up vs eager | GFLOP/s | % of fp32 peak |")
+    print("|---|---|---|---|---|---|---|")
+    for preset, batch, name, seconds, speedup, gflops in rows:
+        print(
+            f"| {preset} | {batch} | {name} | {1000 * seconds:.1f} | {speedup:.2f}× | {gflops:.1f} | "
+            f"{100 * gflops / PEAK_GFLOPS:.0f}% |"
+        )
+
+
+if __name__ == "__main__":
+    main()

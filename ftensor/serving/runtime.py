@@ -1,0 +1,188 @@
+"""Torch-free inference: an exported ONNX encoder on onnxruntime, from any image to its F_Tensor.
+
+Imports only numpy, Pillow and onnxruntime, so it runs on machines without PyTorch (Macs with
+CoreML, CUDA servers, CPU pods). Every image is decoded defensively (size and aspect caps before the
+pixels are read), resized to the model's S×S training size, and its F_Tensor is returned at the
+image's original size (nearest for masks and classes) or at model size on request.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ftensor.errors import FTensorError
+from ftensor.spec import SPEC_VERSION
+
+log = logging.getLogger("ftensor.serving")
+
+PROVIDER_PREFERENCE = ("CoreMLExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
+MAX_PIXELS = 50_000_000  # decompression-bomb cap, checked from the header before decoding
+MAX_ASPECT_RATIO = 20.0
+PROBABILITY_OUTPUTS = ("text_prob", "image_prob", "color_prob", "hierarchy")
+
+
+class ImageError(FTensorError):
+    """The input is not an image this service can use; the message says why."""
+
+
+@dataclass
+class Prediction:
+    f_tensor: np.ndarray  # uint8 (4, H, W), the spec's encoding
+    probabilities: dict[str, np.ndarray] | None = None  # float32 (C, H, W) per output, on request
+
+
+def open_image(source: bytes | str | Path, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Decode any image (RGB, RGBA, L, P, 16-bit, EXIF-rotated) to 8-bit RGB, refusing non-images,
+    truncated files, decompression bombs and absurd aspect ratios with a clear message."""
+    if isinstance(source, bytes) and not source:
+        raise ImageError("the upload is empty: send the bytes of a PNG, JPEG, WebP, BMP, TIFF or GIF image.")
+    try:
+        image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+        width, height = image.size
+        if width * height > max_pixels:
+            raise ImageError(f"the image is {width}×{height} = {width * height:,} pixels; the limit is {max_pixels:,}.")
+        if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
+            raise ImageError(
+                f"the image is {width}×{height}: an aspect ratio over {MAX_ASPECT_RATIO:g}:1 is not a design."
+            )
+        image.load()
+        image = ImageOps.exif_transpose(image)
+    except ImageError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError) as error:
+        raise ImageError(f"not a readable image ({error}).") from error
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ImageError(f"the image is truncated or corrupt ({error}).") from error
+    return to_rgb(image)
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """8-bit RGB: transparency is composited over white, 16-bit and float greys are scaled down."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        scale = 257.0 if image.mode.startswith("I;16") or values.max() > 255 else 1.0
+        image = Image.fromarray(np.clip(np.rint(values / scale), 0, 255).astype(np.uint8), "L")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, rgba)
+    return image.convert("RGB")
+
+
+def model_input(image: Image.Image, image_size: int) -> np.ndarray:
+    """The model's input for one RGB image: uint8 (S, S, 3), resized bilinearly (the spec's P_Image is
+    square; every path, in-process or HTTP, prepares images this same way)."""
+    size = (image_size, image_size)
+    return np.asarray(image if image.size == size else image.resize(size, Image.Resampling.BILINEAR), dtype=np.uint8)
+
+
+def choose_providers(requested: list[str] | None = None) -> list[str]:
+    """CoreML, then CUDA, then CPU among those this onnxruntime build offers (or the requested ones)."""
+    available = ort.get_available_providers()
+    if requested:
+        missing = [p for p in requested if p not in available]
+        if missing:
+            raise FTensorError(f"execution provider(s) {missing} are not available here; available: {available}.")
+        return list(requested)
+    return [p for p in PROVIDER_PREFERENCE if p in available] or available
+
+
+def read_metadata(path: str | Path) -> dict[str, str]:
+    """An exported model's metadata, without keeping the model loaded."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return dict(session.get_modelmeta().custom_metadata_map)
+
+
+def decode_metadata(metadata: dict[str, str]) -> dict:
+    """Metadata values with their JSON decoded (palette, class names, heads, metrics…)."""
+    decoded = {}
+    for key, value in metadata.items():
+        try:
+            decoded[key] = json.loads(value)
+        except json.JSONDecodeError:
+            decoded[key] = value
+    return decoded
+
+
+class Runtime:
+    """One loaded model. `predict` is safe to call from one thread at a time per instance."""
+
+    def __init__(self, model_path: str | Path, providers: list[str] | None = None, workers: int = 1) -> None:
+        path = Path(model_path)
+        if not path.is_file():
+            raise FTensorError(f"model not found at {path} — export one with `ftensor export --output {path}`.")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+        if workers > 1:  # several sessions share the cores: do not burn them spinning
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=choose_providers(providers))
+        except Exception as error:  # onnxruntime raises its own untyped errors for bad files
+            raise FTensorError(f"{path} is not a loadable ONNX model ({str(error).splitlines()[0]}).") from error
+        self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+        if self.metadata.get("spec_version") != str(SPEC_VERSION):
+            raise FTensorError(
+                f"{path} declares spec_version {self.metadata.get('spec_version')!r}; this ftensor serves "
+                f"version {SPEC_VERSION}. Export it with a matching ftensor."
+            )
+        self.image_size = int(self.metadata["image_size"])
+        self.providers = self.session.get_providers()
+        log.info("loaded %s (%s, %spx) on %s", path, self.metadata.get("preset"), self.image_size, self.providers)
+
+    def info(self) -> dict:
+        """The model's metadata, with JSON values decoded, plus the providers really in use."""
+        return {**decode_metadata(self.metadata), "providers": self.providers}
+
+    def run(self, pixels: np.ndarray, probabilities: bool = False) -> list[np.ndarray]:
+        """Raw outputs for a uint8 (N, S, S, 3) batch: [f_tensor] or all five outputs."""
+        names = ["f_tensor", *PROBABILITY_OUTPUTS] if probabilities else ["f_tensor"]
+        return self.session.run(names, {"p_image": pixels})
+
+    def predict_batch(
+        self, images: list[Image.Image], original_size: bool = True, probabilities: bool = False
+    ) -> list[Prediction]:
+        """F_Tensors of several RGB images, run as one batch."""
+        outputs = self.run(np.stack([model_input(image, self.image_size) for image in images]), probabilities)
+        results = []
+        for k, image in enumerate(images):
+            size = image.size if original_size else (self.image_size, self.image_size)
+            probs = dict(zip(PROBABILITY_OUTPUTS, (o[k] for o in outputs[1:]))) if probabilities else None
+            results.append(resize_prediction(Prediction(outputs[0][k], probs), size))
+        return results
+
+    def predict(
+        self, image: Image.Image | bytes | str | Path, original_size: bool = True, probabilities: bool = False
+    ) -> Prediction:
+        """The F_Tensor of one image (any mode, any size; bytes and paths are decoded safely)."""
+        if not isinstance(image, Image.Image):
+            image = open_image(image)
+        return self.predict_batch([to_rgb(image)], original_size, probabilities)[0]
+
+
+def resize_prediction(prediction: Prediction, size: tuple[int, int]) -> Prediction:
+    """Resize to (width, height): nearest for the encoded channels, bilinear for probabilities."""
+    width, height = size
+    if prediction.f_tensor.shape[-2:] == (height, width):
+        return prediction
+    nearest = [Image.fromarray(c).resize(size, Image.Resampling.NEAREST) for c in prediction.f_tensor]
+    f_tensor = np.stack([np.asarray(c) for c in nearest])
+    probs = None
+    if prediction.probabilities is not None:
+        probs = {
+            name: np.stack(
+                [np.asarray(Image.fromarray(c, "F").resize(size, Image.Resampling.BILINEAR)) for c in values]
+            )
+            for name, values in prediction.probabilities.items()
+        }
+    return Prediction(f_tensor, probs)
