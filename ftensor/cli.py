@@ -24,6 +24,15 @@ COMMANDS = (
     ("predict", "ftensor.serving.cli_predict", "predict F_Tensors for images with an exported model (no torch)"),
     ("serve", "ftensor.serving.cli_serve", "serve F_Tensor predictions over HTTP with BentoML (no torch)"),
 )
+# Optional dependencies and the extra that installs each, for a clear message when one is missing.
+EXTRA_OF_MODULE = {
+    "torch": "train",
+    "matplotlib": "train",
+    "onnx": "export",
+    "onnxscript": "export",
+    "onnxruntime": "serve",
+    "bentoml": "serve",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +61,16 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except FTensorError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as error:
+        extra = EXTRA_OF_MODULE.get((error.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(
+            f"error: `ftensor {args.command}` needs {error.name}, which is not installed here: "
+            f"pip install 'ftensor[{extra}]'",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print("interrupted: rerun the same command to resume where it stopped", file=sys.stderr)

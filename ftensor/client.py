@@ -37,6 +37,33 @@ def decode_array(payload: dict) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.dtype(payload["dtype"])).reshape(payload["shape"])
 
 
+def error_message(body: bytes) -> str:
+    """The explanation inside an error response: BentoML 1.4 answers [{"error": ...}] or {"error": ...}."""
+    text = body.decode(errors="replace")
+    try:
+        parsed = json.loads(text)
+        return parsed[0]["error"] if isinstance(parsed, list) else parsed["error"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return text
+
+
+def multipart_body(files: dict[str, tuple[str, bytes]], fields: dict[str, str]) -> tuple[bytes, str]:
+    """A multipart/form-data body and its Content-Type: `files` maps a field to (file name, bytes)."""
+    boundary = uuid.uuid4().hex
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+        f"Content-Type: application/octet-stream\r\n\r\n".encode()
+        + data
+        + b"\r\n"
+        for field, (filename, data) in files.items()
+    ]
+    parts += [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"\r\n\r\n{value}\r\n'.encode()
+        for field, value in fields.items()
+    ]
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
 class FTensorClient:
     def __init__(self, url: str = "http://127.0.0.1:3000", timeout: float = 60.0) -> None:
         self.url, self.timeout = url.rstrip("/"), timeout
@@ -47,27 +74,14 @@ class FTensorClient:
             with urlopen(request, timeout=self.timeout) as response:
                 return json.loads(response.read())
         except HTTPError as error:
-            detail = error.read().decode(errors="replace")
-            try:  # BentoML 1.4 answers 4xx with [{"error": ...}]
-                parsed = json.loads(detail)
-                detail = parsed[0]["error"] if isinstance(parsed, list) else parsed.get("error", detail)
-            except (ValueError, KeyError, IndexError, TypeError):
-                pass
-            raise FTensorServerError(error.code, detail) from None
+            raise FTensorServerError(error.code, error_message(error.read())) from None
 
     def predict(self, image: str | Path | bytes, size: str = "original") -> np.ndarray:
         """The F_Tensor of one image file or its bytes: uint8 (4, H, W) in the spec's encoding."""
         data = image if isinstance(image, bytes) else Path(image).read_bytes()
         name = "image" if isinstance(image, bytes) else Path(image).name
-        boundary = uuid.uuid4().hex
-        head = (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="{name}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n"
-        )
-        tail = f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="size"\r\n\r\n{size}\r\n--{boundary}--\r\n'
-        body = head.encode() + data + tail.encode()
-        payload = self._post("/predict", body, f"multipart/form-data; boundary={boundary}")
-        return decode_array(payload)
+        body, content_type = multipart_body({"image": (name, data)}, {"size": size})
+        return decode_array(self._post("/predict", body, content_type))
 
     def info(self) -> dict:
         """The served model's metadata: spec_version, image_size, class_names, palette, heads, …"""

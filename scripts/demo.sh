@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The main job on a CPU: generate → train → export (+ parity) → predict. About 20 minutes on 2 cores.
+# The main job on a CPU: generate → train → export (+ parity, int8) → predict. About 20 minutes on 2 cores.
 set -euo pipefail
 export BENTOML_DO_NOT_TRACK=True
 FT=.venv/bin/ftensor
 DATA=data/quickstart_128
+UNSEEN=data/unseen_128
 RUN=runs/quickstart
 
 $FT generate --num_samples 5000 --image_size 128 --data_dir "$DATA"
@@ -11,3 +12,8 @@ $FT dataset-stats --data_dir "$DATA"
 $FT train --data_dir "$DATA" --output_dir "$RUN" --preset small --epochs 6 --batch_size 8 --lr 2e-3
 $FT train --validate --checkpoint "$RUN/checkpoints/encoder_best.pth" --data_dir "$DATA" --json "$RUN/val_metrics.json"
 $FT export --checkpoint "$RUN/checkpoints/encoder_best.pth" --output "$RUN/exports/encoder.onnx" --data_dir "$DATA" --int8
+# Designs the model has never seen (another seed), predicted without PyTorch.
+$FT generate --num_samples 64 --image_size 128 --seed 1 --data_dir "$UNSEEN"
+$FT predict --model "$RUN/exports/encoder.onnx" --input "$UNSEEN/images" --output "$RUN/predictions" --save_viz
+echo
+echo "Done. Serve the model over HTTP:  $FT serve --model $RUN/exports/encoder.onnx --port 3000"

@@ -7,52 +7,17 @@ import json
 import numpy as np
 import onnx
 import onnxruntime as ort
-import pytest
 import torch
+from conftest import SIZE
 
 from ftensor.cli import main
-from ftensor.data import generate_dataset
 from ftensor.export.onnx import INPUT_NAME, OUTPUT_NAMES
 from ftensor.model import build_model, count_parameters
 from ftensor.spec import CLASS_NAMES, PALETTE, SPEC_VERSION
 from ftensor.training.checkpoint import save_checkpoint
 
-SIZE = 64
 
-
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("export_data")
-    generate_dataset(data_dir, 40, image_size=SIZE, seed=0, progress=False)
-    return data_dir
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    torch.manual_seed(0)
-    model = build_model("tiny")
-    with torch.no_grad():  # non-trivial BatchNorm statistics, as after training
-        for module in model.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.running_mean.uniform_(-0.2, 0.2)
-                module.running_var.uniform_(0.5, 1.5)
-    path = tmp_path_factory.mktemp("ckpt") / "encoder_best.pth"
-    config = {"preset": "tiny", "image_size": SIZE, "spec_version": SPEC_VERSION}
-    save_checkpoint({"model": model.state_dict(), "config": config, "val_metrics": {"text_iou": 0.5}}, path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def exported(checkpoint, dataset, tmp_path_factory):
-    output = tmp_path_factory.mktemp("onnx") / "encoder.onnx"
-    code = main(
-        ["export", "--checkpoint", str(checkpoint), "--output", str(output), "--data_dir", str(dataset), "--int8"]
-    )
-    assert code == 0
-    return output
-
-
-def test_export_writes_one_self_contained_file_with_metadata(exported):
+def test_export_writes_one_self_contained_file_with_metadata(exported, checkpoint):
     files = sorted(p.name for p in exported.parent.iterdir())
     assert files == ["encoder.int8.onnx", "encoder.onnx"], "one file per model, no external-data side file"
     session = ort.InferenceSession(str(exported), providers=["CPUExecutionProvider"])
@@ -65,7 +30,7 @@ def test_export_writes_one_self_contained_file_with_metadata(exported):
     assert json.loads(meta["palette"]) == PALETTE.tolist()
     assert meta["image_size"] == str(SIZE) and meta["preset"] == "tiny"
     assert meta["parameters"] == str(count_parameters(build_model("tiny")))
-    assert json.loads(meta["val_metrics"]) == {"text_iou": 0.5}
+    assert json.loads(meta["val_metrics"]) == torch.load(checkpoint, weights_only=True)["val_metrics"]
     assert set(json.loads(meta["heads"])) == set(OUTPUT_NAMES)
     # Dynamic batch, height and width: any multiple of 16.
     f_tensor = session.run(["f_tensor"], {INPUT_NAME: np.zeros((3, 80, 112, 3), np.uint8)})[0]

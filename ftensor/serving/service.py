@@ -24,6 +24,8 @@ from typing import Literal
 import bentoml
 import numpy as np
 from bentoml.exceptions import InvalidArgument
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
 
 from ftensor.serving.runtime import (
     ImageError,
@@ -53,25 +55,74 @@ def encode_array(array: np.ndarray) -> dict:
     }
 
 
-class BodyTooLarge:
-    """ASGI middleware answering 413 for bodies over the limit, before anything is decoded."""
+class UploadGuard:
+    """ASGI middleware that answers bad requests before BentoML sees them: 413 for a body over the limit
+    (at once from Content-Length, or while reading a chunked one), and 400 with the fix for a /predict
+    request that is not a multipart upload with a file in the field `image` (BentoML answers some of
+    those with 500)."""
 
     def __init__(self, app, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
         self.app, self.max_bytes = app, max_bytes
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope.get("headers") or []).get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > self.max_bytes:
-                body = json.dumps(
-                    {"error": f"request body of {int(length):,} bytes is over the {self.max_bytes:,}-byte limit"}
-                )
-                await send(
-                    {"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json")]}
-                )
-                await send({"type": "http.response.body", "body": body.encode()})
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            return await answer(send, 413, self.too_large())
+        messages, size = [], 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                return await answer(send, 413, self.too_large())
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+
+        def replay():
+            buffered = iter(messages)
+
+            async def next_message() -> dict:
+                return next(buffered, None) or await receive()
+
+            return next_message
+
+        if scope["path"] == "/predict" and scope["method"] == "POST":
+            problem = await upload_problem(Request(scope, replay()))
+            if problem:
+                return await answer(send, 400, problem)
+        await self.app(scope, replay(), send)
+
+    def too_large(self) -> str:
+        return (
+            f"the request body is over the {self.max_bytes:,}-byte limit: send a smaller image "
+            "(the server's limit is set by FTENSOR_MAX_UPLOAD_BYTES)."
+        )
+
+
+async def upload_problem(request: Request) -> str | None:
+    """What is wrong with a /predict request's form, or None."""
+    usage = "send the image as multipart/form-data in the field `image`, e.g. curl -F image=@design.png"
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return f"the request is not a multipart upload: {usage}."
+    try:
+        form = await request.form()
+    except Exception as error:  # starlette raises several types for malformed bodies
+        return f"the multipart body is malformed ({error}): {usage}."
+    await form.close()  # only the field names matter here; BentoML parses the body again
+    unknown = sorted(set(form) - {"image", "size"})
+    if unknown:
+        return f"unknown field(s) {', '.join(unknown)}: {usage} (and optionally `size`)."
+    if not isinstance(form.get("image"), UploadFile):
+        return f"the field `image` is missing or is not a file: {usage}."
+    return None
+
+
+async def answer(send, status: int, error: str) -> None:
+    """A JSON error response from the middleware, in the shape BentoML uses for its own 4xx errors."""
+    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": json.dumps([{"error": error}]).encode()})
 
 
 @bentoml.service(workers=1, traffic={"timeout": 120, "max_concurrency": 256})
@@ -113,4 +164,4 @@ class FTensorService:
         return self.model_info
 
 
-FTensorService.add_asgi_middleware(BodyTooLarge)
+FTensorService.add_asgi_middleware(UploadGuard)

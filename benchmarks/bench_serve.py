@@ -1,0 +1,108 @@
+"""HTTP serving throughput and latency against the in-process runtime, same model, same images.
+
+    .venv/bin/python benchmarks/bench_serve.py --model runs/quickstart/exports/encoder.onnx
+
+In-process: `Runtime.predict` on PNG bytes (decode, resize, onnxruntime, resize back), one image after
+another: what a Python program gets with no server. HTTP: the real BentoML service of `ftensor serve`
+on this machine, with C client threads each posting PNG uploads through `FTensorClient` (which also
+decodes every answer), for C = 1, 4 and 16. Reports images/s, p50/p99 latency, errors, and HTTP
+throughput as a share of in-process. Needs no torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.request import urlopen
+
+import numpy as np
+
+from ftensor.client import FTensorClient
+from ftensor.data import generate_dataset
+from ftensor.serving.runtime import Runtime
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urlopen(f"{url}/readyz", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} was not ready within {seconds} s")
+
+
+def measure(call, payloads: list[bytes], requests: int, concurrency: int) -> dict:
+    """Throughput and latency of `call` over `requests` payloads sent by `concurrency` threads."""
+
+    def one(k: int) -> float | None:
+        start = time.perf_counter()
+        try:
+            call(payloads[k % len(payloads)])
+        except Exception:  # counted, not raised: the benchmark reports errors
+            return None
+        return time.perf_counter() - start
+
+    for k in range(concurrency):  # warm-up
+        one(k)
+    start = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        latencies = list(pool.map(one, range(requests)))
+    elapsed = time.perf_counter() - start
+    ok = np.array([t for t in latencies if t is not None])
+    return {
+        "throughput": len(ok) / elapsed,
+        "p50": 1000 * float(np.percentile(ok, 50)),
+        "p99": 1000 * float(np.percentile(ok, 99)),
+        "errors": len(latencies) - len(ok),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="runs/quickstart/exports/encoder.onnx", help="ONNX file to serve")
+    parser.add_argument("--requests", type=int, default=400, help="requests per measurement")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
+    args = parser.parse_args()
+    os.environ.update(FTENSOR_MODEL=str(Path(args.model).resolve()), BENTOML_DO_NOT_TRACK="True")
+    import bentoml
+
+    runtime = Runtime(args.model)
+    with tempfile.TemporaryDirectory(prefix="ftensor-bench-") as scratch:
+        generate_dataset(Path(scratch), 32, image_size=runtime.image_size, seed=1, progress=False)
+        payloads = [p.read_bytes() for p in sorted(Path(scratch, "images").glob("*.png"))]
+    rows = [("in-process runtime", 1, measure(runtime.predict, payloads, args.requests, 1))]
+    with bentoml.serve("ftensor.serving.service:FTensorService", host="127.0.0.1", port=free_port()) as server:
+        wait_ready(server.url)
+        client = FTensorClient(server.url)
+        for concurrency in args.concurrency:
+            rows.append(("HTTP (BentoML)", concurrency, measure(client.predict, payloads, args.requests, concurrency)))
+    baseline = rows[0][2]["throughput"]
+    meta = runtime.metadata
+    print(
+        f"\n{os.cpu_count()} cores, model {args.model} ({meta.get('preset')}, {runtime.image_size}px), "
+        f"{args.requests} requests of {runtime.image_size}px PNG designs per row\n"
+    )
+    print("| path | concurrency | images/s | p50 ms | p99 ms | errors | throughput vs in-process |")
+    print("|---|---|---|---|---|---|---|")
+    for path, concurrency, r in rows:
+        print(
+            f"| {path} | {concurrency} | {r['throughput']:.1f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} | "
+            f"{100 * r['throughput'] / baseline:.0f}% |"
+        )
+
+
+if __name__ == "__main__":
+    main()

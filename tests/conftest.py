@@ -1,0 +1,39 @@
+"""Shared fixtures: a small generated dataset, a tiny trained checkpoint and its ONNX export (made once per run)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ftensor.cli import main
+from ftensor.data import generate_dataset
+
+SIZE = 64
+os.environ["BENTOML_DO_NOT_TRACK"] = "True"
+
+
+@pytest.fixture(scope="session")
+def dataset(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("export_data")
+    generate_dataset(data_dir, 40, image_size=SIZE, seed=0, progress=False)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def checkpoint(dataset, tmp_path_factory):
+    """A briefly trained tiny model: its predictions vary from pixel to pixel, unlike an untrained one's."""
+    out = tmp_path_factory.mktemp("trained")
+    flags = ["--preset", "tiny", "--epochs", "3", "--batch_size", "4", "--num_workers", "0", "--lr", "3e-3"]
+    assert main(["train", "--data_dir", str(dataset), "--output_dir", str(out), *flags]) == 0
+    return out / "checkpoints" / "encoder_best.pth"
+
+
+@pytest.fixture(scope="session")
+def exported(checkpoint, dataset, tmp_path_factory):
+    output = tmp_path_factory.mktemp("onnx") / "encoder.onnx"
+    code = main(
+        ["export", "--checkpoint", str(checkpoint), "--output", str(output), "--data_dir", str(dataset), "--int8"]
+    )
+    assert code == 0
+    return output

@@ -1,0 +1,329 @@
+"""Torch-free inference: the runtime on any image, `ftensor predict`, and the real BentoML server over HTTP."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ftensor.cli import main
+from ftensor.client import FTensorClient, FTensorServerError, decode_array, error_message, multipart_body
+from ftensor.errors import FTensorError
+from ftensor.serving.runtime import ImageError, Runtime, choose_providers, open_image
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def encode(image: Image.Image, fmt: str = "PNG", **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url: str, process: subprocess.Popen | None = None, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process is None or process.poll() is None, "the server exited while starting"
+        try:
+            with urlopen(f"{url}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} was not ready within {seconds} s")
+
+
+@pytest.fixture(scope="module")
+def runtime(exported):
+    return Runtime(exported)
+
+
+@pytest.fixture(scope="module")
+def design(dataset) -> Image.Image:
+    return Image.open(dataset / "images" / "000000.png").convert("RGB")
+
+
+@pytest.fixture(scope="module")
+def bad_uploads(design) -> dict[str, tuple[bytes, str]]:
+    """Uploads that must be refused, each with a phrase its error message must hold."""
+    good = encode(design)
+    return {
+        "empty": (b"", "empty"),
+        "not an image": (b"%PDF-1.4 definitely not pixels", "not a readable image"),
+        "truncated": (good[: len(good) // 2], "truncated or corrupt"),
+        "bomb": (encode(Image.new("L", (10_000, 6_000))), "the limit is"),
+        "aspect": (encode(Image.new("RGB", (2_100, 100))), "aspect ratio"),
+    }
+
+
+def test_runtime_predicts_the_spec_encoding_at_original_or_model_size(runtime, design):
+    prediction = runtime.predict(design, probabilities=True, original_size=False)
+    f_tensor = prediction.f_tensor
+    assert f_tensor.shape == (4, 64, 64) and f_tensor.dtype == np.uint8
+    assert set(np.unique(f_tensor[0])) <= {0, 1} and f_tensor[2].max() < 12
+    # Both image-mask values and several classes occur: the comparisons below are between varied maps.
+    assert set(np.unique(f_tensor[1])) == {0, 1} and len(np.unique(f_tensor[2])) > 2
+    probs = prediction.probabilities
+    assert {k: v.shape for k, v in probs.items()} == {
+        "text_prob": (1, 64, 64),
+        "image_prob": (1, 64, 64),
+        "color_prob": (12, 64, 64),
+        "hierarchy": (1, 64, 64),
+    }
+    assert np.array_equal(probs["color_prob"].argmax(0), f_tensor[2])
+    assert np.array_equal(np.rint(probs["hierarchy"][0] * 255), f_tensor[3])
+    # At the input's own size, the class channels are the model-size ones resized by nearest neighbour.
+    wide = design.resize((128, 192))
+    at_original = runtime.predict(wide).f_tensor
+    at_model = runtime.predict(wide, original_size=False).f_tensor
+    assert at_original.shape == (4, 192, 128)
+    assert np.array_equal(at_original[:, 1::3, ::2], at_model)
+
+
+def test_runtime_accepts_any_image_mode(runtime, design, tmp_path):
+    def predict(image: Image.Image) -> np.ndarray:
+        return runtime.predict(image).f_tensor
+
+    base = predict(design)
+    assert np.array_equal(predict(design.convert("RGBA")), base)
+    transparent = design.convert("RGBA")
+    transparent.putalpha(0)
+    assert np.array_equal(predict(transparent), predict(Image.new("RGB", design.size, "white")))
+    grey = design.convert("L")
+    assert np.array_equal(predict(grey), predict(grey.convert("RGB")))
+    sixteen_bit = Image.fromarray(np.asarray(grey).astype(np.uint16) * 257)
+    assert sixteen_bit.mode.startswith("I;16") and np.array_equal(predict(sixteen_bit), predict(grey))
+    palette = design.quantize(64)
+    assert np.array_equal(predict(palette), predict(palette.convert("RGB")))
+    # EXIF orientation 6: stored landscape, shown rotated 90° clockwise.
+    landscape = design.resize((96, 64))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = tmp_path / "rotated.jpg"
+    path.write_bytes(encode(landscape, "JPEG", exif=exif, quality=95))
+    rotated = runtime.predict(path).f_tensor
+    assert rotated.shape == (4, 96, 64)
+    assert np.array_equal(rotated, predict(Image.open(path).convert("RGB").transpose(Image.Transpose.ROTATE_270)))
+
+
+def test_bad_images_models_and_providers_are_refused_clearly(bad_uploads, tmp_path):
+    for data, phrase in bad_uploads.values():
+        with pytest.raises(ImageError, match=phrase):
+            open_image(data)
+    with pytest.raises(FTensorError, match="model not found"):
+        Runtime(tmp_path / "missing.onnx")
+    (tmp_path / "junk.onnx").write_bytes(b"junk")
+    with pytest.raises(FTensorError, match="not a loadable ONNX model"):
+        Runtime(tmp_path / "junk.onnx")
+    with pytest.raises(FTensorError, match="not available here"):
+        choose_providers(["NoSuchExecutionProvider"])
+    assert choose_providers() == ["CPUExecutionProvider"]
+
+
+def make_inputs(dataset: Path, root: Path, design: Image.Image) -> dict[str, Path]:
+    """A folder of mixed inputs: dataset PNGs, a JPEG and an RGBA PNG of other sizes, junk, a text file."""
+    (root / "sub").mkdir(parents=True)
+    images = {}
+    for k in range(3):
+        images[f"{k:06d}"] = Path(shutil.copy(dataset / "images" / f"{k:06d}.png", root))
+    images["sub/photo"] = root / "sub" / "photo.jpg"
+    images["sub/photo"].write_bytes(encode(design.resize((80, 48)), "JPEG"))
+    images["sub/logo"] = root / "sub" / "logo.png"
+    images["sub/logo"].write_bytes(encode(design.resize((100, 70)).convert("RGBA")))
+    (root / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n but then nothing")
+    (root / "notes.txt").write_text("not an input")
+    return images
+
+
+def test_predict_writes_each_image_resumes_and_reports_unreadable_ones(
+    runtime, exported, dataset, design, tmp_path, capsys
+):
+    images = make_inputs(dataset, tmp_path / "in", design)
+    out = tmp_path / "out"
+    command = ["predict", "--model", str(exported), "--input", str(tmp_path / "in"), "--output", str(out)]
+    assert main([*command, "--batch_size", "2", "--save_viz"]) == 0
+    assert "wrote 5 F_Tensors" in capsys.readouterr().out
+    for name, path in images.items():
+        written = np.load(out / f"{name}.npy")
+        assert np.array_equal(written, runtime.predict(path).f_tensor), name
+        assert written.shape[1:] == Image.open(path).size[::-1]
+        assert Image.open(out / "viz" / f"{name}.png").size[1] == written.shape[1]
+    report = json.loads((out / "predict_report.json").read_text())
+    assert report["written"] == 5 and [Path(f["path"]).name for f in report["failed"]] == ["broken.png"]
+    assert "broken.png" in report["failed"][0]["path"] and report["failed"][0]["error"]
+    # A rerun skips finished outputs; one lost output is made again.
+    (out / "000001.npy").unlink()
+    assert main(command) == 0
+    assert "wrote 1 F_Tensors" in capsys.readouterr().out
+    assert json.loads((out / "predict_report.json").read_text())["skipped_existing"] == 4
+
+
+def test_predict_shards_partition_the_inputs_and_bad_flags_are_clear(exported, dataset, tmp_path, capsys):
+    out = tmp_path / "out"
+    pattern = str(dataset / "images" / "*.png")
+    for k in range(3):
+        command = ["predict", "--model", str(exported), "--input", pattern, "--output", str(out)]
+        assert main([*command, "--shard", f"{k}/3"]) == 0
+    stems = sorted(p.stem for p in out.glob("*.npy"))
+    assert stems == sorted(p.stem for p in (dataset / "images").glob("*.png"))
+    reports = [json.loads((out / f"predict_report_shard-{k}-of-3.json").read_text()) for k in range(3)]
+    assert sum(r["images"] for r in reports) == len(stems)
+    capsys.readouterr()
+    bad = {
+        "--shard 3/3": (["--shard", "3/3"], "0 ≤ k < n"),
+        "--shard x": (["--shard", "x"], "must look like k/n"),
+        "--batch_size 0": (["--batch_size", "0"], "at least 1"),
+        "no input": (["--input", str(tmp_path / "nothing")], "no images found"),
+        "no model": (["--model", str(tmp_path / "missing.onnx")], "model not found"),
+    }
+    for name, (flags, phrase) in bad.items():
+        args = {"--model": str(exported), "--input": pattern, "--output": str(tmp_path / "o2")}
+        args.update(dict(zip(flags[::2], flags[1::2])))
+        assert main(["predict", *[x for kv in args.items() for x in kv]]) == 2, name
+        assert phrase in capsys.readouterr().err, name
+
+
+@pytest.fixture(scope="module")
+def server(exported):
+    import bentoml
+
+    os.environ["FTENSOR_MODEL"] = str(exported)
+    with bentoml.serve("ftensor.serving.service:FTensorService", host="127.0.0.1", port=free_port()) as server:
+        wait_ready(server.url)
+        yield server.url
+
+
+def post(url: str, body: bytes, content_type: str) -> tuple[int, bytes]:
+    request = Request(url, data=body, headers={"Content-Type": content_type}, method="POST")
+    try:
+        with urlopen(request, timeout=60) as response:
+            return response.status, response.read()
+    except HTTPError as error:
+        return error.code, error.read()
+
+
+def test_http_predict_equals_the_in_process_runtime(server, runtime, design, dataset):
+    client = FTensorClient(server)
+    body, content_type = multipart_body({"image": ("design.png", encode(design))}, {})
+    status, response = post(f"{server}/predict", body, content_type)
+    payload = json.loads(response)
+    assert status == 200
+    assert payload["spec_version"] == 1 and payload["shape"] == [4, 64, 64] and payload["dtype"] == "uint8"
+    assert payload["channels"] == ["text", "image", "color", "hierarchy"] and payload["encoding"] == "zlib+base64"
+    assert np.array_equal(decode_array(payload), runtime.predict(design).f_tensor)
+    wide = encode(design.resize((160, 96)).convert("RGBA"))
+    assert np.array_equal(client.predict(wide), runtime.predict(wide).f_tensor)
+    assert client.predict(wide).shape == (4, 96, 160) and client.predict(wide, size="model").shape == (4, 64, 64)
+    # Concurrent requests share model calls (adaptive batching) and each gets its own answer.
+    paths = sorted((dataset / "images").glob("*.png"))[:12]
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(client.predict, paths))
+    for path, answer in zip(paths, answers):
+        assert np.array_equal(answer, runtime.predict(path).f_tensor), path.name
+
+
+def test_info_health_metrics_and_docs(server, exported):
+    info = FTensorClient(server).info()
+    assert info["spec_version"] == 1 and info["image_size"] == 64 and info["preset"] == "tiny"
+    assert len(info["class_names"]) == 12 and len(info["palette"]) == 12 and "f_tensor" in info["heads"]
+    for route in ("/livez", "/readyz"):
+        with urlopen(f"{server}{route}", timeout=10) as response:
+            assert response.status == 200
+    with urlopen(f"{server}/metrics", timeout=10) as response:
+        assert b"bentoml_service_request" in response.read()
+    with urlopen(f"{server}/docs.json", timeout=10) as response:
+        assert {"/predict", "/info"} <= set(json.loads(response.read())["paths"])
+
+
+def test_bad_requests_get_clear_4xx_answers_and_the_server_keeps_working(server, bad_uploads, design):
+    client = FTensorClient(server)
+    for name, (data, phrase) in bad_uploads.items():
+        with pytest.raises(FTensorServerError, match=phrase) as refused:
+            client.predict(data)
+        assert refused.value.status == 400, name
+    wrong = {
+        "unknown field": (*multipart_body({"file": ("design.png", encode(design))}, {}), "unknown field(s) file"),
+        "no file": (*multipart_body({}, {"image": "design.png"}), "missing or is not a file"),
+        "bad size": (*multipart_body({"image": ("d.png", encode(design))}, {"size": "huge"}), "validation error"),
+        "json": (b'{"image": 1}', "application/json", "not a multipart upload"),
+        "empty body": (b"", "multipart/form-data; boundary=x", "the field `image` is missing"),
+        "malformed": (b"--x\r\nnonsense", "multipart/form-data; boundary=x", "image"),
+    }
+    for name, (body, content_type, phrase) in wrong.items():
+        status, response = post(f"{server}/predict", body, content_type)
+        assert status == 400 and phrase in error_message(response), (name, response)
+    # Too many bytes: refused from the Content-Length header before the body is read (a client that reads
+    # early answers, like curl, sees the 413), and the same body without a length (chunked) while it is read.
+    host, port = server.removeprefix("http://").split(":")
+    megabyte = b"\0" * 2**20
+    for declared in (True, False):
+        connection = http.client.HTTPConnection(host, int(port), timeout=60)
+        connection.putrequest("POST", "/predict")
+        connection.putheader("Content-Type", "multipart/form-data; boundary=x")
+        connection.putheader(*(("Content-Length", str(21 * 2**20)) if declared else ("Transfer-Encoding", "chunked")))
+        connection.endheaders()
+        for _ in range(1 if declared else 21):
+            connection.send(megabyte if declared else b"%x\r\n%s\r\n" % (len(megabyte), megabyte))
+        response = connection.getresponse()
+        assert response.status == 413 and "limit" in error_message(response.read()), declared
+        connection.close()
+    # Nothing above killed a worker.
+    assert client.predict(encode(design)).shape == (4, 64, 64)
+
+
+def test_predict_and_serve_work_in_a_virtual_environment_without_torch(exported, dataset, runtime, tmp_path):
+    """Install ftensor[serve] from this checkout into a fresh venv: no torch, yet predict and serve work."""
+    source = tmp_path / "src"
+    shutil.copytree(ROOT / "ftensor", source / "ftensor", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    bin_dir = venv / "bin"
+    install = [str(bin_dir / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    subprocess.run([*install, f"{source}[serve]"], check=True)
+    assert subprocess.run([str(bin_dir / "python"), "-c", "import torch"], capture_output=True).returncode != 0
+    ftensor = str(bin_dir / "ftensor")
+    env = {**os.environ, "BENTOML_DO_NOT_TRACK": "True"}
+
+    refused = subprocess.run([ftensor, "train"], capture_output=True, text=True, env=env)
+    assert refused.returncode == 2 and "pip install 'ftensor[train]'" in refused.stderr
+
+    out = tmp_path / "out"
+    images = dataset / "images"
+    predict = [ftensor, "predict", "--model", str(exported), "--input", str(images), "--output", str(out)]
+    subprocess.run(predict, env=env, check=True)
+    for path in sorted(images.glob("*.png"))[:5]:
+        assert np.array_equal(np.load(out / f"{path.stem}.npy"), runtime.predict(path).f_tensor)
+
+    port = free_port()
+    server = subprocess.Popen([ftensor, "serve", "--model", str(exported), "--port", str(port)], env=env)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_ready(url, server)
+        path = images / "000003.png"
+        assert np.array_equal(FTensorClient(url).predict(path), runtime.predict(path).f_tensor)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
