@@ -1,12 +1,14 @@
 """HTTP serving throughput and latency against the in-process runtime, same model, same images.
 
     .venv/bin/python benchmarks/bench_serve.py --model runs/quickstart/exports/encoder.onnx
+    .venv/bin/python benchmarks/bench_serve.py --preset unet --image_size 256 --requests 48
 
 In-process: `Runtime.predict` on PNG bytes (decode, resize, onnxruntime, resize back), one image after
 another: what a Python program gets with no server. HTTP: the real BentoML service of `ftensor serve`
 on this machine, with C client threads each posting PNG uploads through `FTensorClient` (which also
 decodes every answer), for C = 1, 4 and 16. Reports images/s, p50/p99 latency, errors, and HTTP
-throughput as a share of in-process. Needs no torch.
+throughput as a share of in-process. With --preset, an untrained model of that preset is exported
+first (needs torch; speed does not depend on the weights); otherwise torch is not needed.
 """
 
 from __future__ import annotations
@@ -70,29 +72,47 @@ def measure(call, payloads: list[bytes], requests: int, concurrency: int) -> dic
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="runs/quickstart/exports/encoder.onnx", help="ONNX file to serve")
-    parser.add_argument("--requests", type=int, default=400, help="requests per measurement")
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
-    args = parser.parse_args()
-    os.environ.update(FTENSOR_MODEL=str(Path(args.model).resolve()), BENTOML_DO_NOT_TRACK="True")
+def export_untrained(preset: str, image_size: int, folder: str) -> Path:
+    from ftensor.export.onnx import export_graph, model_metadata
+    from ftensor.model import build_model, count_parameters
+
+    model = build_model(preset).eval()
+    metadata = model_metadata(image_size, preset, count_parameters(model), None)
+    return export_graph(model, Path(folder) / f"{preset}.onnx", image_size, metadata)
+
+
+def serve_and_measure(runtime: Runtime, payloads: list[bytes], requests: int, levels: list[int]) -> list[tuple]:
+    """In-process first, then the real server (it reads the model from FTENSOR_MODEL) at each concurrency."""
     import bentoml
 
-    runtime = Runtime(args.model)
-    with tempfile.TemporaryDirectory(prefix="ftensor-bench-") as scratch:
-        generate_dataset(Path(scratch), 32, image_size=runtime.image_size, seed=1, progress=False)
-        payloads = [p.read_bytes() for p in sorted(Path(scratch, "images").glob("*.png"))]
-    rows = [("in-process runtime", 1, measure(runtime.predict, payloads, args.requests, 1))]
+    rows = [("in-process runtime", 1, measure(runtime.predict, payloads, requests, 1))]
     with bentoml.serve("ftensor.serving.service:FTensorService", host="127.0.0.1", port=free_port()) as server:
         wait_ready(server.url)
         client = FTensorClient(server.url)
-        for concurrency in args.concurrency:
-            rows.append(("HTTP (BentoML)", concurrency, measure(client.predict, payloads, args.requests, concurrency)))
+        for concurrency in levels:
+            rows.append(("HTTP (BentoML)", concurrency, measure(client.predict, payloads, requests, concurrency)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="runs/quickstart/exports/encoder.onnx", help="ONNX file to serve")
+    parser.add_argument("--preset", default=None, help="serve an untrained model of this preset instead")
+    parser.add_argument("--image_size", type=int, default=256, help="with --preset: the model's image size")
+    parser.add_argument("--requests", type=int, default=400, help="requests per measurement")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ftensor-bench-") as scratch:
+        model = Path(args.model) if args.preset is None else export_untrained(args.preset, args.image_size, scratch)
+        os.environ.update(FTENSOR_MODEL=str(model.resolve()), BENTOML_DO_NOT_TRACK="True")
+        runtime = Runtime(model)
+        generate_dataset(Path(scratch) / "data", 32, image_size=runtime.image_size, seed=1, progress=False)
+        payloads = [p.read_bytes() for p in sorted(Path(scratch, "data", "images").glob("*.png"))]
+        rows = serve_and_measure(runtime, payloads, args.requests, args.concurrency)
     baseline = rows[0][2]["throughput"]
     meta = runtime.metadata
     print(
-        f"\n{os.cpu_count()} cores, model {args.model} ({meta.get('preset')}, {runtime.image_size}px), "
+        f"\n{os.cpu_count()} cores, model {meta.get('preset')} at {runtime.image_size}px ({model.name}), "
         f"{args.requests} requests of {runtime.image_size}px PNG designs per row\n"
     )
     print("| path | concurrency | images/s | p50 ms | p99 ms | errors | throughput vs in-process |")

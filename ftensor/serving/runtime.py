@@ -96,14 +96,6 @@ def choose_providers(requested: list[str] | None = None) -> list[str]:
     return [p for p in PROVIDER_PREFERENCE if p in available] or available
 
 
-def read_metadata(path: str | Path) -> dict[str, str]:
-    """An exported model's metadata, without keeping the model loaded."""
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    return dict(session.get_modelmeta().custom_metadata_map)
-
-
 def decode_metadata(metadata: dict[str, str]) -> dict:
     """Metadata values with their JSON decoded (palette, class names, heads, metrics…)."""
     decoded = {}

@@ -3,9 +3,9 @@
     FTENSOR_MODEL=exports/encoder.onnx bentoml serve ftensor.serving.service:FTensorService
     ftensor serve --model exports/encoder.onnx            # the same, with flags
 
-Two services, as BentoML composes them: `FTensorService` decodes and checks each upload (bad input is
-a 4xx, never a 500) and resizes it to the model's size; `Encoder` runs onnxruntime with adaptive
-batching, so concurrent requests share one model call.
+One BentoML service; each worker process decodes and checks uploads (bad input is a 4xx, never a
+500), resizes them to the model's size and runs onnxruntime through an adaptive batcher, so that
+requests arriving while the model is busy share its next call.
 
 Response of POST /predict (JSON): {"spec_version", "shape": [4, H, W], "dtype": "uint8",
 "channels", "encoding": "zlib+base64", "data": "<base64 of the zlib-compressed C-order bytes>"}.
@@ -14,10 +14,12 @@ Response of POST /predict (JSON): {"spec_version", "shape": [4, H, W], "dtype": 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -27,16 +29,7 @@ from bentoml.exceptions import InvalidArgument
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
-from ftensor.serving.runtime import (
-    ImageError,
-    Prediction,
-    Runtime,
-    decode_metadata,
-    model_input,
-    open_image,
-    read_metadata,
-    resize_prediction,
-)
+from ftensor.serving.runtime import ImageError, Prediction, Runtime, model_input, open_image, resize_prediction
 from ftensor.spec import CHANNELS, SPEC_VERSION
 
 MODEL_PATH = os.environ.get("FTENSOR_MODEL", "exports/encoder.onnx")
@@ -125,43 +118,77 @@ async def answer(send, status: int, error: str) -> None:
     await send({"type": "http.response.body", "body": json.dumps([{"error": error}]).encode()})
 
 
-@bentoml.service(workers=1, traffic={"timeout": 120, "max_concurrency": 256})
-class Encoder:
-    """onnxruntime with adaptive batching: (N, S, S, 3) uint8 pixels → (N, 4, S, S) uint8 F_Tensors."""
+class AdaptiveBatcher:
+    """Adaptive batching inside one worker: a request that finds the model idle runs at once; requests
+    that arrive while it is busy wait and go together into its next call, up to `max_batch_size`.
+    (BentoML's own batching needs a second service and an HTTP hop per request, which cost more than
+    a small model's inference on a CPU and dropped connections under load: bentoml#3669.)"""
 
-    def __init__(self) -> None:
-        self.runtime = Runtime(MODEL_PATH)
+    def __init__(self, run: Callable[[np.ndarray], np.ndarray], max_batch_size: int = 16) -> None:
+        self.run, self.max_batch_size = run, max_batch_size
+        self.queue: asyncio.Queue | None = None  # made on first use, in the server's event loop
 
-    @bentoml.api(batchable=True, max_batch_size=16, max_latency_ms=50)
-    def encode(self, pixels: np.ndarray) -> np.ndarray:
-        return self.runtime.run(pixels)[0]
+    async def __call__(self, pixels: np.ndarray) -> np.ndarray:
+        """The model's output for one uint8 (S, S, 3) image."""
+        loop = asyncio.get_running_loop()
+        if self.queue is None:
+            self.queue = asyncio.Queue()
+            self.worker = loop.create_task(self.serve_batches())
+        answer = loop.create_future()
+        await self.queue.put((pixels, answer))
+        return await answer
+
+    async def serve_batches(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await self.queue.get()]
+            while len(batch) < self.max_batch_size and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            batch = [(pixels, answer) for pixels, answer in batch if not answer.cancelled()]
+            if not batch:
+                continue
+            try:
+                outputs = await loop.run_in_executor(None, self.run, np.stack([pixels for pixels, _ in batch]))
+            except Exception as error:  # every waiting request gets the error, and the loop goes on
+                outputs = [error] * len(batch)
+            for (_, answer), output in zip(batch, outputs):
+                if answer.done():
+                    continue
+                if isinstance(output, Exception):
+                    answer.set_exception(output)
+                else:
+                    answer.set_result(output)
+
+
+def decode_upload(path: Path, image_size: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """An upload's model input and its (width, height); an ImageError says what is wrong with it."""
+    picture = open_image(path.read_bytes())
+    return model_input(picture, image_size), picture.size
 
 
 @bentoml.service(workers=WORKERS, traffic={"timeout": 120, "max_concurrency": 256})
 class FTensorService:
-    encoder = bentoml.depends(Encoder)
-
     def __init__(self) -> None:
-        self.model_info = decode_metadata(read_metadata(MODEL_PATH))
-        self.image_size = int(self.model_info["image_size"])
+        self.runtime = Runtime(MODEL_PATH, workers=WORKERS)
+        self.image_size = self.runtime.image_size
+        self.batcher = AdaptiveBatcher(lambda pixels: self.runtime.run(pixels)[0])
 
     @bentoml.api(route="/predict")
     async def predict(self, image: Path, size: Literal["original", "model"] = "original") -> dict:
         """One image upload (multipart field `image`) → its F_Tensor, at the image's size or the model's."""
-        try:
-            picture = open_image(image.read_bytes())
+        try:  # decoding runs in a thread: a large photo must not stall the other requests
+            pixels, original = await asyncio.to_thread(decode_upload, image, self.image_size)
         except ImageError as error:
             raise InvalidArgument(str(error)) from error
-        pixels = model_input(picture, self.image_size)
-        f_tensor = (await self.encoder.to_async.encode(pixels[None]))[0]
-        target = picture.size if size == "original" else (self.image_size, self.image_size)
+        f_tensor = await self.batcher(pixels)
+        target = original if size == "original" else (self.image_size, self.image_size)
         result = resize_prediction(Prediction(f_tensor), target)
         return {"spec_version": SPEC_VERSION, "channels": list(CHANNELS), **encode_array(result.f_tensor)}
 
     @bentoml.api(route="/info")
     def info(self) -> dict:
-        """The model's metadata (spec version, palette, classes, heads, preset, metrics, providers)."""
-        return self.model_info
+        """The model's metadata (spec version, palette, classes, heads, preset, metrics) and providers."""
+        return self.runtime.info()
 
 
 FTensorService.add_asgi_middleware(UploadGuard)
