@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import io
 import json
@@ -202,6 +203,39 @@ def test_predict_shards_partition_the_inputs_and_bad_flags_are_clear(exported, d
         args.update(dict(zip(flags[::2], flags[1::2])))
         assert main(["predict", *[x for kv in args.items() for x in kv]]) == 2, name
         assert phrase in capsys.readouterr().err, name
+
+
+def test_the_adaptive_batcher_runs_waiting_requests_together_and_answers_each():
+    from ftensor.serving.service import AdaptiveBatcher
+
+    sizes = []
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        sizes.append(len(batch))
+        time.sleep(0.05)  # a busy model: requests pile up meanwhile
+        if (batch == 13).any():
+            raise RuntimeError("model failure")
+        return batch * 2
+
+    async def main() -> list:
+        batcher = AdaptiveBatcher(run, max_batch_size=4)
+        first = asyncio.ensure_future(batcher(np.full(3, 0)))  # finds the model idle: runs alone, at once
+        await asyncio.sleep(0.01)
+        rest = await asyncio.gather(*(batcher(np.full(3, k)) for k in range(1, 10)))
+        return [await first, *rest]
+
+    answers = asyncio.run(main())
+    assert [int(a[0]) for a in answers] == [2 * k for k in range(10)]
+    assert sizes[0] == 1 and max(sizes) == 4 and sum(sizes) == 10
+
+    async def failing() -> tuple:
+        batcher = AdaptiveBatcher(run, max_batch_size=4)
+        failed = await asyncio.gather(batcher(np.full(3, 13)), batcher(np.full(3, 1)), return_exceptions=True)
+        return failed, await batcher(np.full(3, 2))
+
+    failed, later = asyncio.run(failing())
+    assert all(isinstance(f, RuntimeError) for f in failed), "every request of a failed batch gets the error"
+    assert int(later[0]) == 4, "and the batcher goes on serving"
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import os
 import zlib
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from starlette.requests import Request
 from ftensor.serving.runtime import ImageError, Prediction, Runtime, model_input, open_image, resize_prediction
 from ftensor.spec import CHANNELS, SPEC_VERSION
 
+log = logging.getLogger("bentoml.ftensor")  # under "bentoml", so the server's log shows it
 MODEL_PATH = os.environ.get("FTENSOR_MODEL", "exports/encoder.onnx")
 WORKERS = int(os.environ.get("FTENSOR_WORKERS", "1"))
 MAX_UPLOAD_BYTES = int(os.environ.get("FTENSOR_MAX_UPLOAD_BYTES", str(20 * 2**20)))
@@ -127,6 +129,7 @@ class AdaptiveBatcher:
     def __init__(self, run: Callable[[np.ndarray], np.ndarray], max_batch_size: int = 16) -> None:
         self.run, self.max_batch_size = run, max_batch_size
         self.queue: asyncio.Queue | None = None  # made on first use, in the server's event loop
+        self.worker: asyncio.Task | None = None
 
     async def __call__(self, pixels: np.ndarray) -> np.ndarray:
         """The model's output for one uint8 (S, S, 3) image."""
@@ -172,6 +175,8 @@ class FTensorService:
         self.runtime = Runtime(MODEL_PATH, workers=WORKERS)
         self.image_size = self.runtime.image_size
         self.batcher = AdaptiveBatcher(lambda pixels: self.runtime.run(pixels)[0])
+        info = self.runtime.metadata
+        log.info("model %s (%s, %spx) on %s", MODEL_PATH, info.get("preset"), self.image_size, self.runtime.providers)
 
     @bentoml.api(route="/predict")
     async def predict(self, image: Path, size: Literal["original", "model"] = "original") -> dict:
