@@ -23,13 +23,13 @@ class SpecMetrics:
     def update(self, pred: np.ndarray, true: np.ndarray) -> None:
         """Add uint8 F_Tensors of shape (4, H, W) or (N, 4, H, W) in the spec's encoding."""
         pred, true = pred.reshape(-1, 4, *pred.shape[-2:]), true.reshape(-1, 4, *true.shape[-2:])
-        for channel in (0, 1):
-            p, t = pred[:, channel].astype(bool), true[:, channel].astype(bool)
+        for channel in (0, 1):  # masks are 0/1, so bitwise and/or are the set operations
+            p, t = pred[:, channel], true[:, channel]
             self.intersection[channel] += np.count_nonzero(p & t)
             self.union[channel] += np.count_nonzero(p | t)
         self.correct += int(np.count_nonzero(pred[:, 2] == true[:, 2]))
-        diff = (pred[:, 3].astype(np.float64) - true[:, 3].astype(np.float64)) / 255.0
-        self.squared_error += float(np.square(diff).sum())
+        diff = pred[:, 3].astype(np.int64) - true[:, 3]  # exact integer squares, scaled once
+        self.squared_error += float((diff * diff).sum()) / 255.0**2
         self.pixels += pred[:, 2].size
 
     def compute(self) -> dict[str, float]:
