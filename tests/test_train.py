@@ -52,17 +52,32 @@ def test_a_tiny_run_writes_every_output(dataset, tmp_path, capsys):
     assert state["config"]["spec_version"] == 1 and state["epoch"] == 2
 
 
-def test_resume_ends_with_the_same_weights(dataset, tmp_path):
+def test_resume_ends_with_the_same_weights(dataset, tmp_path, capsys):
     assert train(dataset, tmp_path / "straight", "--epochs", "3") == 0
     assert train(dataset, tmp_path / "stopped", "--epochs", "3") == 0
     (tmp_path / "stopped/checkpoints/encoder_epoch_003.pth").unlink()  # as if it stopped after epoch 2
     resume_from = tmp_path / "stopped/checkpoints/encoder_epoch_002.pth"
     assert train(dataset, tmp_path / "resumed", "--epochs", "3", "--resume", str(resume_from)) == 0
+    # Rerunning the same command into the same directory resumes by itself.
+    assert train(dataset, tmp_path / "stopped", "--epochs", "3") == 0
+    assert f"resuming from {resume_from}" in capsys.readouterr().out
     straight = load_checkpoint(tmp_path / "straight/checkpoints/encoder_epoch_003.pth")
-    resumed = load_checkpoint(tmp_path / "resumed/checkpoints/encoder_epoch_003.pth")
-    for name, tensor in straight["model"].items():
-        assert torch.equal(tensor, resumed["model"][name]), name
-    assert [e["epoch"] for e in resumed["history"]] == [1, 2, 3]
+    for run in ("resumed", "stopped"):
+        resumed = load_checkpoint(tmp_path / run / "checkpoints/encoder_epoch_003.pth")
+        for name, tensor in straight["model"].items():
+            assert torch.equal(tensor, resumed["model"][name]), (run, name)
+        assert [e["epoch"] for e in resumed["history"]] == [1, 2, 3]
+
+
+def test_a_finished_run_is_never_overwritten(dataset, tmp_path, capsys):
+    assert train(dataset, tmp_path, "--epochs", "1") == 0
+    files = {p: p.read_bytes() for p in (tmp_path / "checkpoints").iterdir()}
+    capsys.readouterr()
+    assert train(dataset, tmp_path, "--epochs", "1") == 0
+    assert "nothing to train" in capsys.readouterr().out
+    assert train(dataset, tmp_path, "--epochs", "1", "--lr", "1e-3") == 2
+    assert "lr 0.003 there, 0.001 now" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in (tmp_path / "checkpoints").iterdir()} == files
 
 
 def test_validate_only_prints_and_writes_metrics(dataset, tmp_path, capsys):
@@ -85,7 +100,7 @@ def test_refuses_pickled_objects_and_mismatches(dataset, tmp_path, capsys):
     assert train(dataset, tmp_path / "run", "--epochs", "1") == 0
     checkpoint = tmp_path / "run/checkpoints/encoder_best.pth"
     assert train(dataset, tmp_path / "other", "--epochs", "1", "--preset", "small", "--resume", str(checkpoint)) == 2
-    assert "holds a 'tiny' model" in capsys.readouterr().err
+    assert "preset 'tiny' there, 'small' now" in capsys.readouterr().err
     other_size = tmp_path / "data128"
     generate_dataset(other_size, 12, image_size=128, seed=0, progress=False)
     assert main(["train", "--validate", "--checkpoint", str(checkpoint), "--data_dir", str(other_size)]) == 2

@@ -19,14 +19,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=50, help="epochs of the one-cycle schedule")
     parser.add_argument("--batch_size", type=int, default=8, help="batch size per process")
     parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (AdamW, one-cycle schedule)")
-    parser.add_argument("--num_workers", type=int, default=2, help="data-loading worker processes")
+    parser.add_argument(
+        "--num_workers",
+        type=int,
+        default=None,
+        help="data-loading worker processes (default: 0 on a CPU, where workers take cores from the model; "
+        "up to 8 per process beside a GPU)",
+    )
     parser.add_argument("--val_fraction", type=float, default=0.1, help="share of samples in the val split")
     parser.add_argument("--dice_weight", type=float, default=1.0, help="weight of Dice + BCE on the masks")
     parser.add_argument("--ce_weight", type=float, default=1.0, help="weight of cross-entropy on colour")
     parser.add_argument("--mse_weight", type=float, default=1.0, help="weight of MSE on hierarchy")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"), help="where to train")
     parser.add_argument("--seed", type=int, default=0, help="seed of weights and data order")
-    parser.add_argument("--resume", default=None, metavar="PATH", help="continue exactly from this checkpoint")
+    parser.add_argument(
+        "--resume",
+        default=None,
+        metavar="PATH",
+        help="continue exactly from this checkpoint (a rerun into the same --output_dir resumes by itself)",
+    )
     parser.add_argument("--validate", action="store_true", help="only evaluate --checkpoint on the val split")
     parser.add_argument("--checkpoint", default="checkpoints/encoder_best.pth", help="checkpoint for --validate")
     parser.add_argument("--json", dest="json_path", default=None, metavar="PATH", help="with --validate: write metrics")

@@ -3,7 +3,9 @@
 Runs on CPU, CUDA (bf16 autocast) or MPS, and across processes under `torchrun`
 (DistributedDataParallel: gloo on CPU, nccl on CUDA; only rank 0 writes files). The data order is
 a function of (seed, epoch), and a checkpoint holds everything else that changes, so a run resumed
-from epoch k ends with the same weights as one that never stopped.
+from epoch k ends with the same weights as one that never stopped. Rerunning the same command into
+the same --output_dir resumes from its last finished epoch; other settings there are refused, so a
+finished run is never overwritten.
 """
 
 from __future__ import annotations
@@ -33,6 +35,23 @@ from ftensor.training.checkpoint import load_checkpoint, restore_model, save_che
 from ftensor.training.loss import CompositeLoss
 
 NUM_VISUALIZED = 4
+# What shapes a run's weights: resuming with any of these changed would not continue the same run.
+RUN_SETTINGS = (
+    "preset",
+    "image_size",
+    "epochs",
+    "batch_size",
+    "world_size",
+    "train_samples",
+    "lr",
+    "weight_decay",
+    "warmup_fraction",
+    "val_fraction",
+    "dice_weight",
+    "ce_weight",
+    "mse_weight",
+    "seed",
+)
 
 
 @dataclass
@@ -45,7 +64,7 @@ class TrainConfig:
     lr: float = 1e-3  # peak of the one-cycle schedule
     weight_decay: float = 1e-4
     warmup_fraction: float = 0.15
-    num_workers: int = 2
+    num_workers: int | None = None  # None: see loader_workers
     val_fraction: float = 0.1
     dice_weight: float = 1.0
     ce_weight: float = 1.0
@@ -64,7 +83,7 @@ class TrainConfig:
         for name in ("lr", "dice_weight", "ce_weight", "mse_weight"):
             if not getattr(self, name) >= 0 or (name == "lr" and self.lr == 0):
                 raise FTensorError(f"--{name} must be {'positive' if name == 'lr' else '0 or more'}.")
-        if self.num_workers < 0:
+        if self.num_workers is not None and self.num_workers < 0:
             raise FTensorError(f"--num_workers must be 0 or more, got {self.num_workers}.")
         if self.device not in ("auto", "cpu", "cuda", "mps"):
             raise FTensorError(f"--device {self.device!r} is unknown; choose auto, cpu, cuda or mps.")
@@ -81,6 +100,18 @@ def pick_device(requested: str, local_rank: int) -> torch.device:
     if requested == "mps" and not torch.backends.mps.is_available():
         raise FTensorError("--device mps was asked for, but this PyTorch build has no MPS; use --device auto.")
     return torch.device(requested)
+
+
+def loader_workers(requested: int | None, device: torch.device) -> int:
+    """Data-loading processes: as asked, else none on a CPU (a sample loads in about a millisecond, and
+    worker processes would take cores from the model's threads; see the README's training benchmark)
+    and up to 8 per process beside a GPU."""
+    if requested is not None:
+        return requested
+    if device.type == "cpu":
+        return 0
+    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    return min(8, max(1, (os.cpu_count() or 1) // local_world))
 
 
 def encode_target(target: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -136,7 +167,7 @@ def format_criteria(metrics: dict[str, float]) -> str:
 
 
 def loaders(
-    config: TrainConfig, rank: int, world: int, cuda: bool
+    config: TrainConfig, rank: int, world: int, device: torch.device
 ) -> tuple[DataLoader, DataLoader, DistributedSampler]:
     train_set = FTensorDataset(config.data_dir, "train", config.val_fraction)
     val_set = FTensorDataset(config.data_dir, "val", config.val_fraction)
@@ -150,7 +181,8 @@ def loaders(
     sampler = DistributedSampler(
         train_set, num_replicas=world, rank=rank, shuffle=True, seed=config.seed, drop_last=True
     )
-    common = {"num_workers": config.num_workers, "pin_memory": cuda, "persistent_workers": config.num_workers > 0}
+    workers = loader_workers(config.num_workers, device)
+    common = {"num_workers": workers, "pin_memory": device.type == "cuda", "persistent_workers": workers > 0}
     train_loader = DataLoader(train_set, config.batch_size, sampler=sampler, drop_last=True, **common)
     val_loader = DataLoader(val_set, config.batch_size, **common)
     return train_loader, val_loader, sampler
@@ -177,14 +209,28 @@ def train(config: TrainConfig) -> dict:
         "viz": out / "visualizations" / "encoder",
     }
     try:
-        train_loader, val_loader, sampler = loaders(config, rank, world, device.type == "cuda")
+        train_loader, val_loader, sampler = loaders(config, rank, world, device)
         image_size = train_loader.dataset.image_size
         torch.manual_seed(config.seed)
-        model, state = build_model(config.preset), None
-        if config.resume:
-            state = load_checkpoint(Path(config.resume))
-            check_compatible(state["config"], config, image_size, Path(config.resume))
-            model = restore_model(state, Path(config.resume))
+        model = build_model(config.preset)
+        resume = Path(config.resume) if config.resume else latest_checkpoint(out)
+        run_config = {
+            **asdict(config),
+            "resume": str(resume) if resume else None,
+            "num_workers": train_loader.num_workers,
+            "image_size": image_size,
+            "spec_version": SPEC_VERSION,
+            "world_size": world,
+            "device_type": device.type,
+            "parameters": count_parameters(model),
+            "train_samples": len(train_loader.dataset),
+            "val_samples": len(val_loader.dataset),
+        }
+        state = None
+        if resume is not None:
+            state = load_checkpoint(resume)
+            check_same_run(state["config"], run_config, resume)
+            model = restore_model(state, resume)
         model = model.to(device, memory_format=torch.channels_last)
         optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
@@ -202,23 +248,18 @@ def train(config: TrainConfig) -> dict:
             else model
         )
         criterion = CompositeLoss(config.dice_weight, config.ce_weight, config.mse_weight)
-        run_config = {
-            **asdict(config),
-            "image_size": image_size,
-            "spec_version": SPEC_VERSION,
-            "world_size": world,
-            "device_type": device.type,
-            "parameters": count_parameters(model),
-            "train_samples": len(train_loader.dataset),
-            "val_samples": len(val_loader.dataset),
-        }
         fixed_val = [val_loader.dataset[i] for i in range(min(NUM_VISUALIZED, len(val_loader.dataset)))]
         if main_process:
             print(
                 f"training {config.preset} ({run_config['parameters']:,} parameters) on {device} × {world}, "
                 f"{run_config['train_samples']} train / {run_config['val_samples']} val samples at {image_size}px, "
-                f"epochs {start_epoch}..{config.epochs}"
+                f"epochs {start_epoch}..{config.epochs}" + (f", resuming from {resume}" if resume else "")
             )
+            if start_epoch > config.epochs:
+                print(
+                    f"{resume} ends the {config.epochs}-epoch schedule: nothing to train. To train again from "
+                    f"scratch, choose another --output_dir (or delete {out / 'checkpoints'})."
+                )
 
         for epoch in range(start_epoch, config.epochs + 1):
             sampler.set_epoch(epoch)
@@ -293,17 +334,27 @@ def train(config: TrainConfig) -> dict:
             dist.destroy_process_group()
 
 
-def check_compatible(saved: dict, config: TrainConfig, image_size: int, path: Path) -> None:
-    """A resumed run must continue the same model on the same kind of data."""
-    if saved["preset"] != config.preset:
-        raise FTensorError(f"{path} holds a {saved['preset']!r} model, but --preset is {config.preset!r}.")
-    if int(saved["image_size"]) != image_size:
+def latest_checkpoint(out: Path) -> Path | None:
+    """The last epoch checkpoint of the run in `out`, if it holds one: rerunning a command resumes it."""
+    epochs = {}
+    for path in (out / "checkpoints").glob("encoder_epoch_*.pth"):
+        number = path.stem.removeprefix("encoder_epoch_")
+        if number.isdigit():
+            epochs[int(number)] = path
+    return epochs[max(epochs)] if epochs else None
+
+
+def check_same_run(saved: dict, run_config: dict, path: Path) -> None:
+    """A resumed run must continue the same run: every setting that shapes its weights must match."""
+    different = [
+        f"{name} {saved.get(name)!r} there, {run_config[name]!r} now"
+        for name in RUN_SETTINGS
+        if saved.get(name) != run_config[name]
+    ]
+    if different:
         raise FTensorError(
-            f"{path} was trained on {saved['image_size']}px images, but {config.data_dir} holds {image_size}px images."
-        )
-    if saved["epochs"] != config.epochs:
-        raise FTensorError(
-            f"{path} belongs to a {saved['epochs']}-epoch schedule; resume with --epochs {saved['epochs']}."
+            f"{path} belongs to a run with other settings ({'; '.join(different)}). Resume it with the same "
+            "flags and data, or train into another --output_dir."
         )
 
 
@@ -334,7 +385,7 @@ def validate(
     checkpoint: Path,
     data_dir: str,
     batch_size: int = 8,
-    num_workers: int = 2,
+    num_workers: int | None = None,
     device: str = "auto",
     val_fraction: float = 0.1,
 ) -> dict:
@@ -348,7 +399,7 @@ def validate(
             f"but {data_dir} holds {dataset.image_size}px images."
         )
     model = restore_model(state, checkpoint).to(target_device, memory_format=torch.channels_last)
-    loader = DataLoader(dataset, batch_size, num_workers=num_workers)
+    loader = DataLoader(dataset, batch_size, num_workers=loader_workers(num_workers, target_device))
     weights = state["config"]
     criterion = CompositeLoss(weights["dice_weight"], weights["ce_weight"], weights["mse_weight"])
     loss, metrics = evaluate(model, loader, criterion, target_device)
