@@ -205,6 +205,23 @@ def test_predict_shards_partition_the_inputs_and_bad_flags_are_clear(exported, d
         assert phrase in capsys.readouterr().err, name
 
 
+def test_predict_into_its_own_input_folder_never_reads_its_outputs(exported, dataset, tmp_path, capsys):
+    for k in range(2):
+        shutil.copy(dataset / "images" / f"{k:06d}.png", tmp_path)
+    command = ["predict", "--model", str(exported), "--input", str(tmp_path), "--output", str(tmp_path / "out")]
+    for _ in range(2):
+        assert main([*command, "--save_viz"]) == 0
+    assert json.loads((tmp_path / "out" / "predict_report.json").read_text())["images"] == 2
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.npy")) == ["000000.npy", "000001.npy"]
+
+
+def test_serve_refuses_a_port_in_use_clearly(exported, capsys):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        assert main(["serve", "--model", str(exported), "--port", str(port)]) == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
 def test_the_adaptive_batcher_runs_waiting_requests_together_and_answers_each():
     from ftensor.serving.service import AdaptiveBatcher
 

@@ -89,6 +89,7 @@ def predict_files(
         raise FTensorError(f"--batch_size must be at least 1, got {batch_size}.")
     k, n = parse_shard(shard)
     files, root = find_inputs(spec)
+    files = [f for f in files if not f.resolve().is_relative_to(output.resolve())]  # never our own viz PNGs
     names = output_names(files, root)
     mine = files[k::n]
     summary = PredictSummary()
