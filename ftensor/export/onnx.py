@@ -52,11 +52,14 @@ class ClientGraph(nn.Module):
     def forward(self, p_image: torch.Tensor) -> tuple[torch.Tensor, ...]:
         x = p_image.permute(0, 3, 1, 2).float() / 255.0
         heads = self.model(x)
+        # Softmax over the class axis, written out: onnxruntime's Softmax on axis 1 transposes to the
+        # last axis and back, which took a quarter of the `small` model's CPU time at 256 px.
+        exp = torch.exp(heads["color"] - heads["color"].amax(dim=1, keepdim=True))
         return (
             heads_to_f_tensor(heads),
             torch.sigmoid(heads["text"]),
             torch.sigmoid(heads["image"]),
-            torch.softmax(heads["color"], dim=1),
+            exp / exp.sum(dim=1, keepdim=True),
             heads["hierarchy"].clamp(0.0, 1.0),
         )
 
