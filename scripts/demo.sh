@@ -9,7 +9,7 @@ RUN=runs/quickstart
 
 $FT generate --num_samples 5000 --image_size 128 --data_dir "$DATA"
 $FT dataset-stats --data_dir "$DATA"
-$FT train --data_dir "$DATA" --output_dir "$RUN" --preset small --epochs 6 --batch_size 8 --lr 2e-3
+$FT train --data_dir "$DATA" --output_dir "$RUN" --preset small --epochs 6 --batch_size 8 --lr 4e-3 --dice_weight 2
 $FT train --validate --checkpoint "$RUN/checkpoints/encoder_best.pth" --data_dir "$DATA" --json "$RUN/val_metrics.json"
 $FT export --checkpoint "$RUN/checkpoints/encoder_best.pth" --output "$RUN/exports/encoder.onnx" --data_dir "$DATA" --int8
 # Designs the model has never seen (another seed), predicted without PyTorch.
