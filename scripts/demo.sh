@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job on a CPU: generate → train → export (+ parity, int8) → predict. About 20 minutes on 2 cores.
+# The main job on a CPU: generate → train → export (+ parity, int8) → predict. About 8 minutes on 2 cores.
 set -euo pipefail
 export BENTOML_DO_NOT_TRACK=True
 FT=.venv/bin/ftensor

