@@ -66,6 +66,9 @@ def conv_flops(model: torch.nn.Module, image_size: int) -> float:
 
 
 def median_seconds_per_image(run, images: np.ndarray, repeats: int) -> float:
+    """Median seconds per image over `repeats` runs after a warm-up run. Runtimes are timed one after
+    the other, not interleaved: onnxruntime's threads spin for a while after each run and would take
+    the cores from PyTorch's next one."""
     run(images)
     times = []
     for _ in range(repeats):
@@ -79,7 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--image_size", type=int, default=256)
     parser.add_argument("--presets", nargs="+", default=["small", "unet"])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--peak_gflops", type=float, default=None, help="fp32 peak to compare with")
     args = parser.parse_args()
     peak, reckoning = nominal_peak_gflops()
