@@ -47,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
         from ftensor.export.quantize import quantize_int8
 
         int8_path = output.with_suffix(".int8.onnx")
-        quantize_int8(output, int8_path, split_images(data_dir, args.calibration_images, split="train")[0])
+        calibration = split_images(data_dir, args.calibration_images, split="train")[0]
+        print(f"quantising to int8, calibrated on {len(calibration)} train images …")
+        quantize_int8(output, int8_path, calibration)
         print(f"wrote {int8_path}")
         results = check_int8(output, int8_path, data_dir)
         print(format_int8(results))

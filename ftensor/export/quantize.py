@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import tempfile
 from pathlib import Path
 
@@ -53,18 +55,19 @@ def quantize_int8(fp32_path: Path, int8_path: Path, calibration_images: np.ndarr
         prepared = Path(scratch) / "prepared.onnx"
         quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
         quantized = Path(scratch) / "int8.onnx"
-        quantize_static(
-            prepared,
-            quantized,
-            CalibrationImages(calibration_images),
-            quant_format=QuantFormat.QDQ,
-            op_types_to_quantize=["Conv", "ConvTranspose"],
-            per_channel=True,
-            activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QInt8,
-            calibrate_method=CalibrationMethod.Percentile,
-            extra_options={"CalibStridedMinMax": 1},  # one image per range, whatever the method
-        )
+        with contextlib.redirect_stdout(io.StringIO()):  # the calibrator prints a line per image
+            quantize_static(
+                prepared,
+                quantized,
+                CalibrationImages(calibration_images),
+                quant_format=QuantFormat.QDQ,
+                op_types_to_quantize=["Conv", "ConvTranspose"],
+                per_channel=True,
+                activation_type=QuantType.QUInt8,
+                weight_type=QuantType.QInt8,
+                calibrate_method=CalibrationMethod.Percentile,
+                extra_options={"CalibStridedMinMax": 1},  # one image per range, whatever the method
+            )
         model = onnx.load(quantized)
         source = onnx.load(fp32_path, load_external_data=False)
         metadata = {p.key: p.value for p in source.metadata_props}
