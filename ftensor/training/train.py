@@ -10,6 +10,7 @@ finished run is never overwritten.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -331,6 +332,10 @@ def train(config: TrainConfig) -> dict:
         return {"config": run_config, "epochs": history, "best_val_loss": best_loss}
     finally:
         if distributed:
+            # Free DistributedDataParallel (and its reference cycles) before its process group: left to
+            # the interpreter's exit, it aborted a rank now and then under load (std::terminate).
+            net = None
+            gc.collect()
             dist.destroy_process_group()
 
 
