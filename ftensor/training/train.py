@@ -250,17 +250,17 @@ def train(config: TrainConfig) -> dict:
         )
         criterion = CompositeLoss(config.dice_weight, config.ce_weight, config.mse_weight)
         fixed_val = [val_loader.dataset[i] for i in range(min(NUM_VISUALIZED, len(val_loader.dataset)))]
-        if main_process:
+        if main_process and start_epoch > config.epochs:
+            print(
+                f"{resume} ends the {config.epochs}-epoch schedule: nothing to train. To train again from "
+                f"scratch, choose another --output_dir (or delete {out / 'checkpoints'})."
+            )
+        elif main_process:
             print(
                 f"training {config.preset} ({run_config['parameters']:,} parameters) on {device} × {world}, "
                 f"{run_config['train_samples']} train / {run_config['val_samples']} val samples at {image_size}px, "
                 f"epochs {start_epoch}..{config.epochs}" + (f", resuming from {resume}" if resume else "")
             )
-            if start_epoch > config.epochs:
-                print(
-                    f"{resume} ends the {config.epochs}-epoch schedule: nothing to train. To train again from "
-                    f"scratch, choose another --output_dir (or delete {out / 'checkpoints'})."
-                )
 
         for epoch in range(start_epoch, config.epochs + 1):
             sampler.set_epoch(epoch)
