@@ -85,9 +85,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--peak_gflops", type=float, default=None, help="fp32 peak to compare with")
     args = parser.parse_args()
-    peak, reckoning = nominal_peak_gflops()
-    if args.peak_gflops:
-        peak, reckoning = args.peak_gflops, "given with --peak_gflops"
+    peak, reckoning = (args.peak_gflops, "given with --peak_gflops") if args.peak_gflops else nominal_peak_gflops()
     size = args.image_size
     rows = []
     with tempfile.TemporaryDirectory(prefix="ftensor-bench-") as scratch:

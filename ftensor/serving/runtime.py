@@ -126,7 +126,9 @@ class Runtime:
             raise FTensorError(f"model not found at {path} — export one with `ftensor export --output {path}`.")
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, (os.cpu_count() or 1) // max(1, workers))
-        if not (workers == 1 if spin is None else spin):
+        if spin is None:
+            spin = workers == 1
+        if not spin:
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(str(path), options, providers=choose_providers(providers))
