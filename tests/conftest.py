@@ -31,9 +31,7 @@ def checkpoint(dataset, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def exported(checkpoint, dataset, tmp_path_factory):
+    """The fp32 export every export, runtime and serving test uses (int8 has fixtures and tests of its own)."""
     output = tmp_path_factory.mktemp("onnx") / "encoder.onnx"
-    code = main(
-        ["export", "--checkpoint", str(checkpoint), "--output", str(output), "--data_dir", str(dataset), "--int8"]
-    )
-    assert code == 0
+    assert main(["export", "--checkpoint", str(checkpoint), "--output", str(output), "--data_dir", str(dataset)]) == 0
     return output

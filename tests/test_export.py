@@ -12,6 +12,7 @@ from conftest import SIZE
 
 from ftensor.cli import main
 from ftensor.export.onnx import INPUT_NAME, OUTPUT_NAMES
+from ftensor.export.parity import compare
 from ftensor.model import build_model, count_parameters
 from ftensor.spec import CLASS_NAMES, PALETTE, SPEC_VERSION
 from ftensor.training.checkpoint import save_checkpoint
@@ -19,7 +20,7 @@ from ftensor.training.checkpoint import save_checkpoint
 
 def test_export_writes_one_self_contained_file_with_metadata(exported, checkpoint):
     files = sorted(p.name for p in exported.parent.iterdir())
-    assert files == ["encoder.int8.onnx", "encoder.onnx"], "one file per model, no external-data side file"
+    assert files == ["encoder.onnx"], "one file, no external-data side file or leftover temporary"
     session = ort.InferenceSession(str(exported), providers=["CPUExecutionProvider"])
     assert [i.name for i in session.get_inputs()] == [INPUT_NAME]
     assert session.get_inputs()[0].type == "tensor(uint8)"
@@ -43,25 +44,43 @@ def test_parity_command_passes_on_the_export(checkpoint, exported, dataset, caps
     assert "parity PASSED" in out and "random batch 1" in out and "val images" in out
 
 
-def test_a_tampered_onnx_file_fails_parity(checkpoint, exported, tmp_path, capsys):
-    model = onnx.load(exported)
-    weight = max(model.graph.initializer, key=lambda t: len(t.dims))  # a convolution kernel
+def tamper(source, destination, change) -> None:
+    """Copy an ONNX file with `change` applied to the values of its largest convolution kernel."""
+    model = onnx.load(source)
+    weight = max(model.graph.initializer, key=lambda t: len(t.dims))
     values = onnx.numpy_helper.to_array(weight).copy()
-    values.flat[0] += 1.0
+    change(values)
     weight.CopyFrom(onnx.numpy_helper.from_array(values, weight.name))
-    tampered = tmp_path / "tampered.onnx"
-    onnx.save(model, tampered)
-    assert main(["parity", "--checkpoint", str(checkpoint), "--onnx", str(tampered)]) == 1
+    onnx.save(model, destination)
+
+
+def test_a_tampered_onnx_file_fails_parity(checkpoint, exported, tmp_path, capsys):
+    def shift(values):
+        values.flat[0] += 1.0
+
+    tamper(exported, tmp_path / "tampered.onnx", shift)
+    assert main(["parity", "--checkpoint", str(checkpoint), "--onnx", str(tmp_path / "tampered.onnx")]) == 1
     assert "parity FAILED" in capsys.readouterr().out
 
 
-def test_int8_variant_is_smaller_and_judged_on_the_task(exported):
-    int8 = exported.with_suffix(".int8.onnx")
-    assert int8.is_file()
-    meta = ort.InferenceSession(str(int8), providers=["CPUExecutionProvider"]).get_modelmeta().custom_metadata_map
-    assert meta["spec_version"] == str(SPEC_VERSION) and "int8" in meta["quantization"]
-    ops = {node.op_type for node in onnx.load(int8).graph.node}
-    assert {"QuantizeLinear", "DequantizeLinear"} <= ops
+def test_parity_fails_on_nan_in_any_head_and_on_a_shape_mismatch():
+    ok = [np.zeros((1, 4, 16, 16), np.uint8), *(np.zeros((1, c, 16, 16), np.float32) for c in (1, 1, 12, 1))]
+    with_nan = [a.copy() for a in ok]
+    with_nan[3][0, 5, 3, 3] = np.nan  # not the first float head: max() over the heads used to skip it
+    assert compare("ok", ok, ok, 1e-4)["passed"]
+    assert not compare("nan", ok, with_nan, 1e-4)["passed"]
+    narrow = [a[..., :8] for a in ok]  # broadcasting would hide this
+    assert not compare("shape", ok, [ok[0], *narrow[1:]], 1e-4)["passed"]
+
+
+def test_a_failing_export_leaves_the_previous_file_untouched(checkpoint, exported, tmp_path, capsys):
+    output = tmp_path / "encoder.onnx"
+    output.write_bytes(exported.read_bytes())
+    before = output.read_bytes()
+    code = main(["export", "--checkpoint", str(checkpoint), "--output", str(output), "--atol", "0"])
+    out = capsys.readouterr().out
+    assert code == 1 and "parity FAILED" in out and "previous file is untouched" in out
+    assert output.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["encoder.onnx"]
 
 
 def test_bad_checkpoints_and_files_give_clear_errors(tmp_path, checkpoint, capsys):

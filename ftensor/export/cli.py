@@ -1,12 +1,19 @@
 """Export a checkpoint to one self-contained ONNX file, then prove parity with PyTorch.
 
-The export fails (exit 1) when the parity check does not pass. With --int8, an int8 QDQ copy
-calibrated on dataset images is written beside it and judged on the task against fp32.
+Each file is written under a temporary name and put in place only once it passes its check, so a
+failed export leaves the previous model untouched. The export fails (exit 1) when parity does not
+pass. With --int8, an int8 QDQ copy calibrated on dataset images is judged on the task against fp32
+and written beside it only if it passes; fp32 is the product, so an int8 copy that fails is reported
+and skipped without failing the export.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
 
 DEFAULT_OUTPUT = "exports/encoder.onnx"
 
@@ -22,8 +29,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from ftensor.errors import FTensorError
     from ftensor.export.onnx import export_graph, model_metadata
     from ftensor.export.parity import check_int8, check_parity, format_int8, format_parity, split_images
@@ -35,24 +40,40 @@ def run(args: argparse.Namespace) -> int:
     model, info = load_trained_model(Path(args.checkpoint))
     output = Path(args.output)
     metadata = model_metadata(info["image_size"], info["preset"], info["parameters"], info.get("val_metrics"))
-    export_graph(model, output, info["image_size"], metadata, opset=args.opset)
-    print(
-        f"wrote {output} ({output.stat().st_size / 2**20:.1f} MB, opset {args.opset}, onnx.checker full check passed)"
-    )
-    report = check_parity(model, output, info["image_size"], atol=args.atol, data_dir=data_dir)
-    print(format_parity(report))
-    if not report.passed:
-        return 1
+    with unchecked_path(output) as candidate:
+        export_graph(model, candidate, info["image_size"], metadata, opset=args.opset)
+        size_mb = candidate.stat().st_size / 2**20
+        print(f"exported {size_mb:.1f} MB (opset {args.opset}, onnx.checker full check passed)")
+        report = check_parity(model, candidate, info["image_size"], atol=args.atol, data_dir=data_dir)
+        print(format_parity(report))
+        if not report.passed:
+            print(f"{output} not written{' (the previous file is untouched)' if output.exists() else ''}.")
+            return 1
+        os.replace(candidate, output)
+    print(f"wrote {output}")
     if args.int8:
         from ftensor.export.quantize import quantize_int8
 
         int8_path = output.with_suffix(".int8.onnx")
         calibration = split_images(data_dir, args.calibration_images, split="train")[0]
         print(f"quantising to int8, calibrated on {len(calibration)} train images …")
-        quantize_int8(output, int8_path, calibration)
+        with unchecked_path(int8_path) as candidate:
+            quantize_int8(output, candidate, calibration)
+            results = check_int8(output, candidate, data_dir)
+            print(format_int8(results))
+            if not results["passed"]:
+                print(f"{int8_path} not written: serve the fp32 model {output}.")
+                return 0
+            os.replace(candidate, int8_path)
         print(f"wrote {int8_path}")
-        results = check_int8(output, int8_path, data_dir)
-        print(format_int8(results))
-        if not results["passed"]:
-            return 1
     return 0
+
+
+@contextlib.contextmanager
+def unchecked_path(path: Path) -> Iterator[Path]:
+    """A hidden name beside `path` for a file still to be checked, removed unless moved into place."""
+    candidate = path.with_name(f".{path.name}.{os.getpid()}.unchecked")
+    try:
+        yield candidate
+    finally:
+        candidate.unlink(missing_ok=True)
