@@ -33,12 +33,14 @@ def bare_steps_per_second(preset: str, batch_size: int, image_size: int, steps: 
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     criterion = CompositeLoss()
     images = torch.rand(batch_size, 3, image_size, image_size).contiguous(memory_format=torch.channels_last)
-    target = {
-        "text": torch.randint(0, 2, (batch_size, 1, image_size, image_size), dtype=torch.uint8),
-        "image": torch.randint(0, 2, (batch_size, 1, image_size, image_size), dtype=torch.uint8),
-        "color": torch.randint(0, 12, (batch_size, image_size, image_size), dtype=torch.uint8),
-        "hierarchy": torch.rand(batch_size, 1, image_size, image_size),
-    }
+    target = torch.cat(
+        [
+            torch.randint(0, 2, (batch_size, 2, image_size, image_size), dtype=torch.uint8),
+            torch.randint(0, 12, (batch_size, 1, image_size, image_size), dtype=torch.uint8),
+            torch.randint(0, 256, (batch_size, 1, image_size, image_size), dtype=torch.uint8),
+        ],
+        dim=1,
+    )
 
     def step() -> None:
         loss, _ = criterion(model(images), target)

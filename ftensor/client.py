@@ -1,6 +1,6 @@
 """A small client for `ftensor serve`, for Module 6: image in, F_Tensor (numpy uint8 (4, H, W)) out.
 
-Needs only numpy and the standard library:
+Needs only numpy, the standard library and ftensor's torch-free contract module:
 
     from ftensor.client import FTensorClient
     client = FTensorClient("http://127.0.0.1:3000")
@@ -10,15 +10,15 @@ Needs only numpy and the standard library:
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
-import zlib
 from pathlib import Path
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
 import numpy as np
+
+from ftensor.spec import decode_array
 
 
 class FTensorServerError(RuntimeError):
@@ -27,14 +27,6 @@ class FTensorServerError(RuntimeError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(f"HTTP {status}: {message}")
         self.status = status
-
-
-def decode_array(payload: dict) -> np.ndarray:
-    """The array inside a response of POST /predict (see ftensor.serving.service)."""
-    if payload.get("encoding") != "zlib+base64":
-        raise ValueError(f"unknown encoding {payload.get('encoding')!r}")
-    raw = zlib.decompress(base64.b64decode(payload["data"]))
-    return np.frombuffer(raw, dtype=np.dtype(payload["dtype"])).reshape(payload["shape"])
 
 
 def error_message(body: bytes) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ftensor.spec import SUCCESS_CRITERIA
+from ftensor.spec import HIERARCHY_SCALE, SUCCESS_CRITERIA
 
 
 class SpecMetrics:
@@ -29,7 +29,7 @@ class SpecMetrics:
             self.union[channel] += np.count_nonzero(p | t)
         self.correct += int(np.count_nonzero(pred[:, 2] == true[:, 2]))
         diff = pred[:, 3].astype(np.int64) - true[:, 3]  # exact integer squares, scaled once
-        self.squared_error += float((diff * diff).sum()) / 255.0**2
+        self.squared_error += float((diff * diff).sum()) / HIERARCHY_SCALE**2
         self.pixels += pred[:, 2].size
 
     def compute(self) -> dict[str, float]:

@@ -1,11 +1,14 @@
-"""The P_Image / F_Tensor data contract (FTENSOR_SPEC.md, version 1) as constants and codecs.
+"""The P_Image / F_Tensor contract (docs/FTENSOR_SPEC.md, version 1) as constants and codecs.
 
-Everything that reads or writes an F_Tensor goes through this module, so the encoding lives in
-one place. It imports only numpy: serving uses it without torch.
+Everything that reads or writes an F_Tensor, names an ONNX tensor or puts an array on the wire
+takes it from here, so each rule lives in one place. It imports only numpy: serving and the client
+use it without torch.
 """
 
 from __future__ import annotations
 
+import base64
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,9 +16,22 @@ import numpy as np
 from ftensor.errors import FTensorError
 
 SPEC_VERSION = 1
-DEFAULT_IMAGE_SIZE = 256
 NUM_CLASSES = 12
 CHANNELS = ("text", "image", "color", "hierarchy")
+HIERARCHY_SCALE = 255  # channel 3 stores round(HIERARCHY_SCALE × hierarchy)
+
+# The exported model's tensors (ftensor.export.onnx writes them; every runtime reads them by these names).
+INPUT_NAME = "p_image"
+OUTPUT_NAMES = ("f_tensor", "text_prob", "image_prob", "color_prob", "hierarchy")
+PROBABILITY_OUTPUTS = OUTPUT_NAMES[1:]
+HEADS = {
+    "f_tensor": "uint8 [N,4,H,W]: spec encoding (text {0,1}, image {0,1}, class 0..11, round(255*hierarchy))",
+    "text_prob": "float32 [N,1,H,W]: P(text) per pixel",
+    "image_prob": "float32 [N,1,H,W]: P(image) per pixel",
+    "color_prob": "float32 [N,12,H,W]: softmax over palette classes (see class_names, palette)",
+    "hierarchy": "float32 [N,1,H,W]: visual hierarchy in [0,1]",
+}
+INPUT_DESCRIPTION = f"{INPUT_NAME}: uint8 [N,H,W,3] RGB (H, W multiples of 16); /255 is done inside the graph"
 
 CLASS_NAMES = (
     "black",
@@ -119,13 +135,8 @@ def encode_f_tensor(text: np.ndarray, image: np.ndarray, color: np.ndarray, hier
     out[0] = text >= 0.5
     out[1] = image >= 0.5
     out[2] = color
-    out[3] = np.rint(np.clip(hierarchy, 0.0, 1.0) * 255.0)
+    out[3] = np.rint(np.clip(hierarchy, 0.0, 1.0) * HIERARCHY_SCALE)
     return out
-
-
-def decode_hierarchy(f_tensor: np.ndarray) -> np.ndarray:
-    """Hierarchy values in [0, 1] from an encoded F_Tensor (channel 3 / 255)."""
-    return f_tensor[3].astype(np.float32) / 255.0
 
 
 def check_image_size(image_size: int) -> int:
@@ -136,3 +147,26 @@ def check_image_size(image_size: int) -> int:
             "(for example 128 or 256)."
         )
     return image_size
+
+
+# The wire format of an array in an HTTP response: shape, dtype and the zlib-compressed C-order bytes.
+WIRE_ENCODING = "zlib+base64"
+
+
+def encode_array(array: np.ndarray) -> dict:
+    """A compact, self-describing JSON form of an array (a JSON list of a 4×256×256 F_Tensor is ~15 MB)."""
+    array = np.ascontiguousarray(array)
+    return {
+        "shape": list(array.shape),
+        "dtype": str(array.dtype),
+        "encoding": WIRE_ENCODING,
+        "data": base64.b64encode(zlib.compress(array.tobytes(), 1)).decode("ascii"),
+    }
+
+
+def decode_array(payload: dict) -> np.ndarray:
+    """The array inside `encode_array`'s JSON form."""
+    if payload.get("encoding") != WIRE_ENCODING:
+        raise ValueError(f"unknown encoding {payload.get('encoding')!r}")
+    raw = zlib.decompress(base64.b64decode(payload["data"]))
+    return np.frombuffer(raw, dtype=np.dtype(payload["dtype"])).reshape(payload["shape"])

@@ -25,7 +25,7 @@ def checkpoint(dataset, tmp_path_factory):
     """A briefly trained tiny model: its predictions vary from pixel to pixel, unlike an untrained one's."""
     out = tmp_path_factory.mktemp("trained")
     flags = ["--preset", "tiny", "--epochs", "3", "--batch_size", "4", "--num_workers", "0", "--lr", "3e-3"]
-    assert main(["train", "--data_dir", str(dataset), "--output_dir", str(out), *flags]) == 0
+    assert main(["train", "--data_dir", str(dataset), "--run", str(out), *flags]) == 0
     return out / "checkpoints" / "encoder_best.pth"
 
 

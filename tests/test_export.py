@@ -11,10 +11,9 @@ import torch
 from conftest import SIZE
 
 from ftensor.cli import main
-from ftensor.export.onnx import INPUT_NAME, OUTPUT_NAMES
 from ftensor.export.parity import compare
 from ftensor.model import build_model, count_parameters
-from ftensor.spec import CLASS_NAMES, PALETTE, SPEC_VERSION
+from ftensor.spec import CLASS_NAMES, INPUT_NAME, OUTPUT_NAMES, PALETTE, SPEC_VERSION
 from ftensor.training.checkpoint import save_checkpoint
 
 

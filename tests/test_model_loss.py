@@ -9,6 +9,7 @@ import torch
 from ftensor.errors import FTensorError
 from ftensor.metrics import SpecMetrics, criteria_met
 from ftensor.model import build_model, count_parameters, heads_to_f_tensor
+from ftensor.spec import encode_f_tensor
 from ftensor.training.loss import CompositeLoss
 
 
@@ -22,25 +23,31 @@ def test_presets_and_head_shapes():
     assert 0 <= heads["hierarchy"].min() and heads["hierarchy"].max() <= 1
     f_tensor = heads_to_f_tensor(heads)
     assert f_tensor.dtype == torch.uint8 and f_tensor.shape == (2, 4, 64, 80)
+    # The graph's encoding is the contract's: the same answer as ftensor.spec.encode_f_tensor.
+    probabilities = {k: v.detach().numpy() for k, v in heads.items()}
+    for i in range(2):
+        reference = encode_f_tensor(
+            1 / (1 + np.exp(-probabilities["text"][i, 0])),
+            1 / (1 + np.exp(-probabilities["image"][i, 0])),
+            probabilities["color"][i],
+            probabilities["hierarchy"][i, 0],
+        )
+        assert np.array_equal(f_tensor[i].numpy(), reference)
     with pytest.raises(FTensorError, match="multiples of 16"):
         model(torch.rand(1, 3, 64, 70))
     with pytest.raises(FTensorError, match="unknown preset"):
         build_model("huge")
 
 
-def encoded(text, image, color, hierarchy) -> np.ndarray:
-    return np.stack([text, image, color, np.rint(np.asarray(hierarchy) * 255)]).astype(np.uint8)
-
-
 def test_perfect_prediction_gives_iou_1_and_mse_0():
     rng = np.random.default_rng(0)
-    truth = encoded(
+    truth = encode_f_tensor(
         rng.integers(0, 2, (8, 8)), rng.integers(0, 2, (8, 8)), rng.integers(0, 12, (8, 8)), rng.random((8, 8))
     )
     metrics = SpecMetrics()
     metrics.update(truth, truth)
     assert metrics.compute() == {"text_iou": 1.0, "image_iou": 1.0, "color_accuracy": 1.0, "hierarchy_mse": 0.0}
-    empty = encoded(np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((4, 4)))
+    empty = encode_f_tensor(np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((4, 4)))
     metrics = SpecMetrics()
     metrics.update(empty, empty)
     assert metrics.compute()["text_iou"] == 1.0, "IoU is 1.0 where both masks are empty everywhere"
@@ -54,9 +61,12 @@ def test_known_overlaps_give_known_values_summed_over_the_split():
     true_color, pred_color = zeros.copy(), zeros.copy()
     pred_color[0, :] = 3  # 4 of 16 wrong
     metrics = SpecMetrics()
-    metrics.update(encoded(pred_text, zeros, pred_color, zeros + 0.2), encoded(true_text, zeros, true_color, zeros))
+    metrics.update(
+        encode_f_tensor(pred_text, zeros, pred_color, zeros + 0.2), encode_f_tensor(true_text, zeros, true_color, zeros)
+    )
     # A second image whose text matches exactly: the split's IoU is (4 + 8) / (12 + 8), not a mean of ratios.
-    metrics.update(encoded(true_text, zeros, true_color, zeros), encoded(true_text, zeros, true_color, zeros))
+    exact = encode_f_tensor(true_text, zeros, true_color, zeros)
+    metrics.update(exact, exact)
     result = metrics.compute()
     assert result["text_iou"] == pytest.approx(12 / 20)
     assert result["image_iou"] == 1.0
@@ -67,22 +77,24 @@ def test_known_overlaps_give_known_values_summed_over_the_split():
 
 def test_composite_loss_weights_its_parts():
     torch.manual_seed(0)
-    target = {
-        "text": torch.randint(0, 2, (2, 1, 16, 16), dtype=torch.uint8),
-        "image": torch.randint(0, 2, (2, 1, 16, 16), dtype=torch.uint8),
-        "color": torch.randint(0, 12, (2, 16, 16), dtype=torch.uint8),
-        "hierarchy": torch.rand(2, 1, 16, 16),
-    }
+    target = torch.cat(  # true F_Tensors in the spec's encoding, as the dataset gives them
+        [
+            torch.randint(0, 2, (2, 2, 16, 16), dtype=torch.uint8),
+            torch.randint(0, 12, (2, 1, 16, 16), dtype=torch.uint8),
+            torch.randint(0, 256, (2, 1, 16, 16), dtype=torch.uint8),
+        ],
+        dim=1,
+    )
     confident = {
-        "text": (target["text"].float() * 2 - 1) * 50,
-        "image": (target["image"].float() * 2 - 1) * 50,
-        "color": torch.nn.functional.one_hot(target["color"].long(), 12).permute(0, 3, 1, 2).float() * 50,
-        "hierarchy": target["hierarchy"].clone(),
+        "text": (target[:, 0:1].float() * 2 - 1) * 50,
+        "image": (target[:, 1:2].float() * 2 - 1) * 50,
+        "color": torch.nn.functional.one_hot(target[:, 2].long(), 12).permute(0, 3, 1, 2).float() * 50,
+        "hierarchy": target[:, 3:4].float() / 255,
     }
     total, parts = CompositeLoss()(confident, target)
     assert total.item() == pytest.approx(0.0, abs=1e-4), "a perfect, confident prediction costs nothing"
     random_heads = {k: torch.randn_like(v.float()) for k, v in confident.items()}
-    random_heads["hierarchy"] = torch.rand_like(target["hierarchy"])
+    random_heads["hierarchy"] = torch.rand_like(confident["hierarchy"])
     _, parts = CompositeLoss()(random_heads, target)
     weighted, _ = CompositeLoss(dice_weight=2.0, ce_weight=0.5, mse_weight=3.0)(random_heads, target)
     expected = 2.0 * (parts["text"] + parts["image"]) + 0.5 * parts["color"] + 3.0 * parts["hierarchy"]

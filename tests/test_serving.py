@@ -22,9 +22,10 @@ import pytest
 from PIL import Image
 
 from ftensor.cli import main
-from ftensor.client import FTensorClient, FTensorServerError, decode_array, error_message, multipart_body
+from ftensor.client import FTensorClient, FTensorServerError, error_message, multipart_body
 from ftensor.errors import FTensorError
 from ftensor.serving.runtime import ImageError, Runtime, choose_providers, open_image
+from ftensor.spec import decode_array
 
 ROOT = Path(__file__).resolve().parents[1]
 

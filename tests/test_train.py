@@ -1,4 +1,4 @@
-"""`ftensor train` end to end on a tiny model: outputs, exact resume, validation-only mode, DDP, errors."""
+"""`ftensor train` end to end on a tiny model: the run folder, exact resume, validation-only mode, DDP, errors."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import torch
 
 from ftensor.cli import main
 from ftensor.data import generate_dataset
+from ftensor.training import train as training
 from ftensor.training.checkpoint import load_checkpoint
 
 SIZE = 64
@@ -26,13 +27,14 @@ def dataset(tmp_path_factory):
 
 
 def train(dataset, out, *extra) -> int:
-    return main(["train", "--data_dir", str(dataset), "--output_dir", str(out), *TINY, *extra])
+    return main(["train", "--data_dir", str(dataset), "--run", str(out), *TINY, *extra])
 
 
 def test_a_tiny_run_writes_every_output(dataset, tmp_path, capsys):
     assert train(dataset, tmp_path, "--epochs", "2") == 0
     for name in [
         "checkpoints/encoder_best.pth",
+        "checkpoints/encoder_last.pth",
         "checkpoints/encoder_epoch_001.pth",
         "checkpoints/encoder_epoch_002.pth",
         "visualizations/encoder/epoch_001_val.png",
@@ -47,26 +49,46 @@ def test_a_tiny_run_writes_every_output(dataset, tmp_path, capsys):
     assert set(log["epochs"][0]["val_metrics"]) == {"text_iou", "image_iou", "color_accuracy", "hierarchy_mse"}
     assert log["epochs"][0]["samples_per_second"] > 0
     assert "text_iou" in capsys.readouterr().out
-    state = load_checkpoint(tmp_path / "checkpoints/encoder_epoch_002.pth")
-    assert {"model", "optimizer", "scheduler", "epoch", "best_val_loss", "rng", "config"} <= set(state)
-    assert state["config"]["spec_version"] == 1 and state["epoch"] == 2
+    last = load_checkpoint(tmp_path / "checkpoints/encoder_last.pth")
+    assert {"model", "optimizer", "scheduler", "epoch", "best_val_loss", "rng", "config"} <= set(last)
+    assert last["config"]["spec_version"] == 1 and last["epoch"] == 2
+    epoch = load_checkpoint(tmp_path / "checkpoints/encoder_epoch_002.pth")
+    assert set(epoch) == {"model", "epoch", "val_metrics", "config"}, "per-epoch checkpoints hold weights only"
+    assert all(torch.equal(epoch["model"][k], v) for k, v in last["model"].items())
 
 
-def test_resume_ends_with_the_same_weights(dataset, tmp_path, capsys):
-    assert train(dataset, tmp_path / "straight", "--epochs", "3") == 0
+def test_resume_after_a_crash_ends_with_the_same_weights(dataset, tmp_path, capsys, monkeypatch):
+    assert train(dataset, tmp_path / "straight", "--epochs", "3", "--save_period", "2") == 0
+    names = sorted(p.name for p in (tmp_path / "straight/checkpoints").iterdir())
+    assert names == ["encoder_best.pth", "encoder_epoch_002.pth", "encoder_last.pth"], "--save_period 2 thins them"
+    evaluations = {"count": 0}
+    evaluate = training.evaluate
+
+    def crash_in_epoch_3(*args, **kwargs):  # the process dies after epoch 3's training, before it is saved
+        evaluations["count"] += 1
+        if evaluations["count"] == 3:
+            raise KeyboardInterrupt
+        return evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(training, "evaluate", crash_in_epoch_3)
+    assert train(dataset, tmp_path / "stopped", "--epochs", "3") == 130
+    monkeypatch.setattr(training, "evaluate", evaluate)
+    last = tmp_path / "stopped/checkpoints/encoder_last.pth"
+    assert load_checkpoint(last)["epoch"] == 2
+    resumed_elsewhere = ["--epochs", "3", "--resume", str(last)]
+    assert train(dataset, tmp_path / "resumed", *resumed_elsewhere) == 0
+    # Rerunning the same command into the same run folder resumes by itself.
     assert train(dataset, tmp_path / "stopped", "--epochs", "3") == 0
-    (tmp_path / "stopped/checkpoints/encoder_epoch_003.pth").unlink()  # as if it stopped after epoch 2
-    resume_from = tmp_path / "stopped/checkpoints/encoder_epoch_002.pth"
-    assert train(dataset, tmp_path / "resumed", "--epochs", "3", "--resume", str(resume_from)) == 0
-    # Rerunning the same command into the same directory resumes by itself.
-    assert train(dataset, tmp_path / "stopped", "--epochs", "3") == 0
-    assert f"resuming from {resume_from}" in capsys.readouterr().out
-    straight = load_checkpoint(tmp_path / "straight/checkpoints/encoder_epoch_003.pth")
+    assert f"resuming from {last}" in capsys.readouterr().out
+    straight = load_checkpoint(tmp_path / "straight/checkpoints/encoder_last.pth")
     for run in ("resumed", "stopped"):
-        resumed = load_checkpoint(tmp_path / run / "checkpoints/encoder_epoch_003.pth")
+        resumed = load_checkpoint(tmp_path / run / "checkpoints/encoder_last.pth")
         for name, tensor in straight["model"].items():
             assert torch.equal(tensor, resumed["model"][name]), (run, name)
         assert [e["epoch"] for e in resumed["history"]] == [1, 2, 3]
+    weights_only = tmp_path / "straight/checkpoints/encoder_epoch_002.pth"
+    assert train(dataset, tmp_path / "again", "--epochs", "3", "--resume", str(weights_only)) == 2
+    assert "holds weights only" in capsys.readouterr().err
 
 
 def test_a_finished_run_is_never_overwritten(dataset, tmp_path, capsys):
@@ -84,10 +106,9 @@ def test_validate_only_prints_and_writes_metrics(dataset, tmp_path, capsys):
     assert train(dataset, tmp_path, "--epochs", "1") == 0
     capsys.readouterr()
     report = tmp_path / "metrics.json"
-    checkpoint = str(tmp_path / "checkpoints/encoder_best.pth")
-    args = ["train", "--validate", "--checkpoint", checkpoint, "--data_dir", str(dataset), "--json", str(report)]
+    args = ["train", "--validate", "--run", str(tmp_path), "--data_dir", str(dataset), "--json", str(report)]
     assert main(args) == 0
-    assert "hierarchy_mse" in capsys.readouterr().out
+    assert f"{tmp_path / 'checkpoints/encoder_best.pth'} (epoch 1)" in capsys.readouterr().out
     result = json.loads(report.read_text())
     assert result["epoch"] == 1 and set(result["criteria_met"]) == set(result["metrics"])
 
@@ -117,11 +138,12 @@ def test_bad_flags_and_small_datasets_are_clear_errors(dataset, tmp_path, capsys
     ]:
         assert train(dataset, tmp_path, *flags) == 2
         assert message in capsys.readouterr().err
-    assert main(["train", "--data_dir", str(tmp_path / "none"), "--output_dir", str(tmp_path)]) == 2
+    assert main(["train", "--data_dir", str(tmp_path / "none"), "--run", str(tmp_path)]) == 2
     assert "Dataset not found" in capsys.readouterr().err
 
 
 def test_ddp_with_two_cpu_processes(dataset, tmp_path):
+    # Under torchrun the run folder is spelled --output_dir: torchrun's own parser takes --run for its --run-path.
     command = [
         sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
         "-m", "ftensor.cli", "train", "--data_dir", str(dataset), "--output_dir", str(tmp_path),
@@ -132,6 +154,6 @@ def test_ddp_with_two_cpu_processes(dataset, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "weights identical on all 2 ranks" in result.stdout
     assert "on cpu × 2" in result.stdout
-    state = load_checkpoint(tmp_path / "checkpoints/encoder_epoch_001.pth")
+    state = load_checkpoint(tmp_path / "checkpoints/encoder_last.pth")
     assert state["config"]["world_size"] == 2
-    assert len(list((tmp_path / "checkpoints").iterdir())) == 2, "only rank 0 writes"
+    assert len(list((tmp_path / "checkpoints").iterdir())) == 3, "only rank 0 writes"

@@ -39,10 +39,9 @@ def split_indices(indices: list[int], split: str, val_fraction: float) -> list[i
 
 
 class FTensorDataset(torch.utils.data.Dataset):
-    """(image, target) pairs: image float32 (3, S, S) in [0, 1]; target a dict of `text` and `image`
-    uint8 (1, S, S) masks in {0, 1}, `color` uint8 (S, S) classes and `hierarchy` float32 (1, S, S)
-    in [0, 1]. Masks and classes stay uint8 (a quarter of the bytes) until the loss casts them on
-    the training device, which keeps the loader well ahead of the model."""
+    """(image, f_tensor) pairs: image float32 (3, S, S) in [0, 1]; f_tensor the stored uint8 (4, S, S)
+    F_Tensor as it is, in the spec's encoding, which the loss and the metrics take directly (a quarter
+    of the bytes of floats until the loss decodes it on the training device)."""
 
     def __init__(self, data_dir: str | Path, split: str = "all", val_fraction: float = 0.1) -> None:
         self.data_dir = Path(data_dir)
@@ -53,8 +52,6 @@ class FTensorDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.indices)
 
-    def __getitem__(self, item: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def __getitem__(self, item: int) -> tuple[torch.Tensor, torch.Tensor]:
         image, f_tensor = load_sample(self.data_dir, self.indices[item], self.image_size)
-        f = torch.from_numpy(f_tensor)
-        target = {"text": f[0:1], "image": f[1:2], "color": f[2], "hierarchy": f[3:4].float().div_(255.0)}
-        return torch.from_numpy(image).permute(2, 0, 1).contiguous().float().div_(255.0), target
+        return torch.from_numpy(image).permute(2, 0, 1).contiguous().float().div_(255.0), torch.from_numpy(f_tensor)

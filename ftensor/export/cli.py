@@ -15,12 +15,13 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-DEFAULT_OUTPUT = "exports/encoder.onnx"
+from ftensor.runs import add_run_argument
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", default="checkpoints/encoder_best.pth", help="checkpoint from `ftensor train`")
-    parser.add_argument("--output", default=DEFAULT_OUTPUT, help="ONNX file to write")
+    add_run_argument(parser)
+    parser.add_argument("--checkpoint", default=None, help="checkpoint (default: RUN/checkpoints/encoder_best.pth)")
+    parser.add_argument("--output", default=None, help="ONNX file to write (default: RUN/exports/encoder.onnx)")
     parser.add_argument("--opset", type=int, default=20, help="ONNX opset version")
     parser.add_argument("--atol", type=float, default=1e-4, help="parity tolerance on every float head")
     parser.add_argument("--data_dir", default=None, help="dataset: real images for parity and int8 calibration")
@@ -32,19 +33,23 @@ def run(args: argparse.Namespace) -> int:
     from ftensor.errors import FTensorError
     from ftensor.export.onnx import export_graph, model_metadata
     from ftensor.export.parity import check_int8, check_parity, format_int8, format_parity, split_images
+    from ftensor.runs import RunFolder, chosen
     from ftensor.training.checkpoint import load_trained_model
 
     if args.int8 and not args.data_dir:
         raise FTensorError("--int8 calibrates on real images: add --data_dir data/synthetic_dataset.")
     data_dir = Path(args.data_dir) if args.data_dir else None
-    model, info = load_trained_model(Path(args.checkpoint))
-    output = Path(args.output)
+    run = RunFolder(Path(args.run))
+    model, info = load_trained_model(chosen(args.checkpoint, run.best))
+    output = chosen(args.output, run.onnx)
     metadata = model_metadata(info["image_size"], info["preset"], info["parameters"], info.get("val_metrics"))
     with unchecked_path(output) as candidate:
         export_graph(model, candidate, info["image_size"], metadata, opset=args.opset)
         size_mb = candidate.stat().st_size / 2**20
         print(f"exported {size_mb:.1f} MB (opset {args.opset}, onnx.checker full check passed)")
-        report = check_parity(model, candidate, info["image_size"], atol=args.atol, data_dir=data_dir)
+        report = check_parity(
+            model, candidate, info["image_size"], args.atol, data_dir, val_fraction=info["val_fraction"]
+        )
         print(format_parity(report))
         if not report.passed:
             print(f"{output} not written{' (the previous file is untouched)' if output.exists() else ''}.")
@@ -55,11 +60,11 @@ def run(args: argparse.Namespace) -> int:
         from ftensor.export.quantize import quantize_int8
 
         int8_path = output.with_suffix(".int8.onnx")
-        calibration = split_images(data_dir, args.calibration_images, split="train")[0]
+        calibration = split_images(data_dir, args.calibration_images, "train", info["val_fraction"])[0]
         print(f"quantising to int8, calibrated on {len(calibration)} train images …")
         with unchecked_path(int8_path) as candidate:
             quantize_int8(output, candidate, calibration)
-            results = check_int8(output, candidate, data_dir)
+            results = check_int8(output, candidate, data_dir, info["val_fraction"])
             print(format_int8(results))
             if not results["passed"]:
                 print(f"{int8_path} not written: serve the fp32 model {output}.")

@@ -2,7 +2,7 @@
 
 The graph's input is `p_image`, uint8 [batch, height, width, 3] RGB — exactly what
 `np.asarray(PIL.Image.open(f).convert("RGB"))` gives — and the division by 255 happens inside it,
-so no consumer can get normalisation wrong. Outputs:
+so no consumer can get normalisation wrong. Outputs (their names live in ftensor.spec):
 
 | name | dtype, shape | meaning |
 |---|---|---|
@@ -28,18 +28,7 @@ from torch import nn
 from ftensor import __version__
 from ftensor.files import atomic_write_bytes
 from ftensor.model import heads_to_f_tensor
-from ftensor.spec import CLASS_NAMES, PALETTE, SPEC_VERSION
-
-INPUT_NAME = "p_image"
-OUTPUT_NAMES = ("f_tensor", "text_prob", "image_prob", "color_prob", "hierarchy")
-HEADS = {
-    "f_tensor": "uint8 [N,4,H,W]: spec encoding (text {0,1}, image {0,1}, class 0..11, round(255*hierarchy))",
-    "text_prob": "float32 [N,1,H,W]: P(text) per pixel",
-    "image_prob": "float32 [N,1,H,W]: P(image) per pixel",
-    "color_prob": "float32 [N,12,H,W]: softmax over palette classes (see class_names, palette)",
-    "hierarchy": "float32 [N,1,H,W]: visual hierarchy in [0,1]",
-}
-INPUT_DESCRIPTION = "p_image: uint8 [N,H,W,3] RGB (H, W multiples of 16); /255 is done inside the graph"
+from ftensor.spec import CLASS_NAMES, HEADS, INPUT_DESCRIPTION, INPUT_NAME, OUTPUT_NAMES, PALETTE, SPEC_VERSION
 
 
 class ClientGraph(nn.Module):
@@ -50,7 +39,7 @@ class ClientGraph(nn.Module):
         self.model = model
 
     def forward(self, p_image: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        x = p_image.permute(0, 3, 1, 2).float() / 255.0
+        x = p_image.permute(0, 3, 1, 2).float() / 255.0  # the argument's name is the graph's INPUT_NAME
         heads = self.model(x)
         # Softmax over the class axis, written out: onnxruntime's Softmax on axis 1 transposes to the
         # last axis and back, which took a quarter of the `small` model's CPU time at 256 px.
@@ -87,7 +76,7 @@ def export_graph(model: nn.Module, output: Path, image_size: int, metadata: dict
     example = torch.zeros(2, image_size, image_size, 3, dtype=torch.uint8)
     blocks_h = torch.export.Dim("blocks_h", min=4, max=512)
     blocks_w = torch.export.Dim("blocks_w", min=4, max=512)
-    dynamic = {"p_image": {0: torch.export.Dim("batch", min=1, max=1024), 1: 16 * blocks_h, 2: 16 * blocks_w}}
+    dynamic = {INPUT_NAME: {0: torch.export.Dim("batch", min=1, max=1024), 1: 16 * blocks_h, 2: 16 * blocks_w}}
     with torch.no_grad():
         program = torch.onnx.export(
             graph,

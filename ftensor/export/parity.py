@@ -20,10 +20,10 @@ import torch
 from torch import nn
 
 from ftensor.errors import FTensorError
-from ftensor.export.onnx import INPUT_NAME, OUTPUT_NAMES, ClientGraph
+from ftensor.export.onnx import ClientGraph
 from ftensor.metrics import SpecMetrics
+from ftensor.spec import INPUT_NAME, OUTPUT_NAMES, PROBABILITY_OUTPUTS
 
-FLOAT_HEADS = OUTPUT_NAMES[1:]
 MAX_BOUNDARY_FLIPS = 1e-4  # share of encoded pixels allowed to differ (values within float error of a threshold)
 INT8_METRIC_TOLERANCE = 0.01
 INT8_MIN_MASK_AGREEMENT = 0.99
@@ -75,20 +75,23 @@ def compare(name: str, reference: list[np.ndarray], candidate: list[np.ndarray],
     agreement of the encoded F_Tensors; it passes only if every head is within `atol`."""
     diffs = {
         head: float(np.abs(r - c).max()) if r.shape == c.shape else float("inf")
-        for head, r, c in zip(OUTPUT_NAMES[1:], reference[1:], candidate[1:])
+        for head, r, c in zip(PROBABILITY_OUTPUTS, reference[1:], candidate[1:])
     }
     agree = agreement(reference[0], candidate[0])
     passed = all(diff <= atol for diff in diffs.values()) and min(agree) >= 1 - MAX_BOUNDARY_FLIPS  # NaN fails
     return {"inputs": name, "max_abs_diff": diffs, "agreement": agree, "passed": passed}
 
 
-def split_images(data_dir: Path, max_images: int, split: str = "val") -> tuple[np.ndarray, np.ndarray]:
-    """Up to `max_images` images (uint8 NHWC) of a split and their true F_Tensors."""
+def split_images(
+    data_dir: Path, max_images: int, split: str = "val", val_fraction: float = 0.1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Up to `max_images` images (uint8 NHWC) of a split (as the model was trained with) and their true
+    F_Tensors."""
     from ftensor.data.dataset import split_indices
     from ftensor.data.reader import list_indices, load_sample, read_dataset_info
 
     size = int(read_dataset_info(data_dir)["image_size"])
-    indices = split_indices(list_indices(data_dir), split, 0.1)[:max_images]
+    indices = split_indices(list_indices(data_dir), split, val_fraction)[:max_images]
     pairs = [load_sample(data_dir, i, size) for i in indices]
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
@@ -107,6 +110,7 @@ def check_parity(
     max_images: int = 32,
     batch_size: int = 8,
     seed: int = 0,
+    val_fraction: float = 0.1,
 ) -> ParityReport:
     """Compare PyTorch and onnxruntime on random and (optionally) real images."""
     graph, session = ClientGraph(model.cpu()).eval(), cpu_session(onnx_path)
@@ -121,7 +125,7 @@ def check_parity(
         images = rng.integers(0, 256, size=(n, h, w, 3), dtype=np.uint8)
         report.cases.append(compare(name, run_torch(graph, images), run_onnx(session, images), atol))
     if data_dir is not None:
-        images, truth = split_images(data_dir, max_images)
+        images, truth = split_images(data_dir, max_images, "val", val_fraction)
         ours = in_batches(lambda b: run_torch(graph, b), images, batch_size)
         theirs = in_batches(lambda b: run_onnx(session, b), images, batch_size)
         report.cases.append(compare(f"{len(images)} val images from {data_dir}", ours, theirs, atol))
@@ -162,9 +166,16 @@ def judge_int8(fp32: np.ndarray, int8: np.ndarray, truth: np.ndarray) -> dict:
     }
 
 
-def check_int8(fp32_path: Path, int8_path: Path, data_dir: Path, max_images: int = 256, batch_size: int = 8) -> dict:
+def check_int8(
+    fp32_path: Path,
+    int8_path: Path,
+    data_dir: Path,
+    val_fraction: float = 0.1,
+    max_images: int = 256,
+    batch_size: int = 8,
+) -> dict:
     """Task-level parity of an int8 model against its fp32 source on the val split, with size and speed."""
-    images, truth = split_images(data_dir, max_images)
+    images, truth = split_images(data_dir, max_images, "val", val_fraction)
     f_tensors, sizes, latencies = {}, {}, {}
     for label, path in (("fp32", fp32_path), ("int8", int8_path)):
         session = cpu_session(path)

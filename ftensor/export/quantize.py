@@ -19,8 +19,8 @@ from onnxruntime.quantization import (
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from ftensor.errors import FTensorError
-from ftensor.export.onnx import INPUT_NAME
 from ftensor.files import atomic_write_bytes
+from ftensor.spec import INPUT_NAME
 
 # x86 CPUs without VNNI (AVX2 only) multiply u8 activations by s8 weights with vpmaddubsw, which adds
 # each pair of products into a saturating int16: 2 × 255 × 127 overflows it, 2 × 255 × 64 = 32640 does

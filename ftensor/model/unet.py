@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from ftensor.errors import FTensorError
-from ftensor.spec import NUM_CLASSES
+from ftensor.spec import HIERARCHY_SCALE, NUM_CLASSES
 
 PRESETS = {"unet": 64, "small": 16, "tiny": 8}
 HEAD_CHANNELS = {"text": 1, "image": 1, "color": NUM_CLASSES, "hierarchy": 1}
@@ -88,14 +88,15 @@ def count_parameters(model: nn.Module) -> int:
 
 
 def heads_to_f_tensor(heads: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Head outputs → the spec's uint8 (N, 4, H, W) encoding (masks at p ≥ 0.5, arg-max class,
-    round(255 · hierarchy))."""
+    """Head outputs → the spec's uint8 (N, 4, H, W) encoding: ftensor.spec.encode_f_tensor in torch ops,
+    so that it runs inside the exported graph (masks at p ≥ 0.5, i.e. logit ≥ 0; arg-max class;
+    round(255 · hierarchy)). A test holds the two to the same answer."""
     return torch.cat(
         [
             (heads["text"] >= 0).to(torch.uint8),
             (heads["image"] >= 0).to(torch.uint8),
             heads["color"].argmax(dim=1, keepdim=True).to(torch.uint8),
-            torch.round(heads["hierarchy"].clamp(0, 1) * 255).to(torch.uint8),
+            torch.round(heads["hierarchy"].clamp(0, 1) * HIERARCHY_SCALE).to(torch.uint8),
         ],
         dim=1,
     )

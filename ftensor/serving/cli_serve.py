@@ -1,7 +1,7 @@
 """Serve F_Tensor predictions over HTTP with BentoML (onnxruntime inside, no PyTorch).
 
 Endpoints: POST /predict (multipart field `image`; optional `size` = original|model), POST /info,
-GET /livez, /readyz, /metrics, and the OpenAPI docs at /docs. Equivalent to
+GET /livez, /readyz, /metrics, the Swagger UI at / and the OpenAPI schema at /docs.json. Equivalent to
 `FTENSOR_MODEL=M bentoml serve ftensor.serving.service:FTensorService`.
 """
 
@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import argparse
 
+from ftensor.runs import add_run_argument
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default="exports/encoder.onnx", help="ONNX file from `ftensor export`")
+    add_run_argument(parser)
+    parser.add_argument("--model", default=None, help="ONNX file (default: RUN/exports/encoder.onnx)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (0.0.0.0 to accept remote clients)")
     parser.add_argument("--port", type=int, default=3000, help="HTTP port")
     parser.add_argument(
@@ -24,9 +27,10 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ftensor.errors import FTensorError
+    from ftensor.runs import RunFolder, chosen
     from ftensor.serving.runtime import Runtime
 
-    model = Path(args.model).resolve()
+    model = chosen(args.model, RunFolder(Path(args.run)).onnx).resolve()
     Runtime(model)  # fail here, with a clear message, rather than inside a server worker
     if args.workers < 1:
         raise FTensorError(f"--workers must be at least 1, got {args.workers}.")

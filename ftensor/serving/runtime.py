@@ -20,14 +20,13 @@ import onnxruntime as ort
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ftensor.errors import FTensorError
-from ftensor.spec import SPEC_VERSION
+from ftensor.spec import INPUT_NAME, OUTPUT_NAMES, PROBABILITY_OUTPUTS, SPEC_VERSION
 
 log = logging.getLogger("ftensor.serving")
 
 PROVIDER_PREFERENCE = ("CoreMLExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
 MAX_PIXELS = 50_000_000  # decompression-bomb cap, checked from the header before decoding
 MAX_ASPECT_RATIO = 20.0
-PROBABILITY_OUTPUTS = ("text_prob", "image_prob", "color_prob", "hierarchy")
 
 
 class ImageError(FTensorError):
@@ -150,8 +149,8 @@ class Runtime:
 
     def run(self, pixels: np.ndarray, probabilities: bool = False) -> list[np.ndarray]:
         """Raw outputs for a uint8 (N, S, S, 3) batch: [f_tensor] or all five outputs."""
-        names = ["f_tensor", *PROBABILITY_OUTPUTS] if probabilities else ["f_tensor"]
-        return self.session.run(names, {"p_image": pixels})
+        names = list(OUTPUT_NAMES) if probabilities else [OUTPUT_NAMES[0]]
+        return self.session.run(names, {INPUT_NAME: pixels})
 
     def predict_batch(
         self, images: list[Image.Image], original_size: bool = True, probabilities: bool = False

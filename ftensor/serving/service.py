@@ -1,25 +1,23 @@
 """BentoML service: image upload in, F_Tensor out, over HTTP.
 
-    FTENSOR_MODEL=exports/encoder.onnx bentoml serve ftensor.serving.service:FTensorService
-    ftensor serve --model exports/encoder.onnx            # the same, with flags
+    FTENSOR_MODEL=runs/NAME/exports/encoder.onnx bentoml serve ftensor.serving.service:FTensorService
+    ftensor serve --run runs/NAME            # the same, with flags
 
 One BentoML service; each worker process decodes and checks uploads (bad input is a 4xx, never a
 500), resizes them to the model's size and runs onnxruntime through an adaptive batcher, so that
 requests arriving while the model is busy share its next call.
 
 Response of POST /predict (JSON): {"spec_version", "shape": [4, H, W], "dtype": "uint8",
-"channels", "encoding": "zlib+base64", "data": "<base64 of the zlib-compressed C-order bytes>"}.
-`ftensor.client` decodes it to a numpy array.
+"channels", "encoding", "data"}: the array in ftensor.spec's wire format (`encode_array`), which
+`ftensor.client` decodes to a numpy array.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 import os
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -30,28 +28,18 @@ from bentoml.exceptions import InvalidArgument
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
+from ftensor.runs import DEFAULT_RUN, RunFolder
 from ftensor.serving.runtime import ImageError, Prediction, Runtime, model_input, open_image, resize_prediction
-from ftensor.spec import CHANNELS, SPEC_VERSION
+from ftensor.spec import CHANNELS, SPEC_VERSION, encode_array
 
 log = logging.getLogger("bentoml.ftensor")  # under "bentoml", so the server's log shows it
-MODEL_PATH = os.environ.get("FTENSOR_MODEL", "exports/encoder.onnx")
+MODEL_PATH = os.environ.get("FTENSOR_MODEL", str(RunFolder(Path(DEFAULT_RUN)).onnx))
 WORKERS = int(os.environ.get("FTENSOR_WORKERS", "1"))
 MAX_UPLOAD_BYTES = int(os.environ.get("FTENSOR_MAX_UPLOAD_BYTES", str(20 * 2**20)))
 # Pixels per batched model call: eight 128-px images, two at 256 px, one from 362 px up. Larger
 # batches gain nothing on a CPU and lose once activations outgrow the caches: the standard U-Net at
 # 256 px took 351 ms an image at batch 16 against 202 at batch 1 or 2.
 MAX_BATCH_PIXELS = 8 * 128 * 128
-
-
-def encode_array(array: np.ndarray) -> dict:
-    """A compact, self-describing JSON form of an array: shape, dtype and zlib+base64 bytes."""
-    array = np.ascontiguousarray(array)
-    return {
-        "shape": list(array.shape),
-        "dtype": str(array.dtype),
-        "encoding": "zlib+base64",
-        "data": base64.b64encode(zlib.compress(array.tobytes(), 1)).decode("ascii"),
-    }
 
 
 class UploadGuard:

@@ -63,14 +63,15 @@ def restore_model(state: dict, path: Path) -> nn.Module:
 
 
 def load_trained_model(path: Path) -> tuple[nn.Module, dict]:
-    """(model in eval mode, info) for export and evaluation; info has preset, image_size, parameters
-    and the checkpoint's val metrics."""
+    """(model in eval mode, info) for export and evaluation; info has preset, image_size, parameters,
+    the val fraction it was trained with and the checkpoint's val metrics."""
     state = load_checkpoint(path)
     model = restore_model(state, path).eval()
     info = {
         "preset": state["config"]["preset"],
         "image_size": int(state["config"]["image_size"]),
         "parameters": count_parameters(model),
+        "val_fraction": float(state["config"].get("val_fraction", 0.1)),
         "val_metrics": state.get("val_metrics", {}),
     }
     return model, info

@@ -1,8 +1,11 @@
 """Train the U-Net encoder on a generated dataset, or evaluate a checkpoint with --validate.
 
-Writes, under --output_dir: checkpoints/encoder_best.pth (best val loss), checkpoints/encoder_epoch_NNN.pth,
-visualizations/encoder/epoch_NNN_val.png, logs/encoder_training_log.json and logs/training_curves.png.
-Several GPUs or machines: `torchrun --nproc_per_node N -m ftensor.cli train ...` (only rank 0 writes).
+Writes into the run folder (--run, default runs/default): checkpoints/encoder_best.pth (best val
+loss) and encoder_last.pth (latest epoch), both with the optimiser state; checkpoints/encoder_epoch_NNN.pth
+(weights only, every --save_period epochs); visualizations/encoder/epoch_NNN_val.png;
+logs/encoder_training_log.json and logs/training_curves.png. Rerun the same command to resume.
+Several GPUs or machines: `torchrun --nproc_per_node N -m ftensor.cli train --output_dir runs/NAME ...`
+(only rank 0 writes; under torchrun spell --run as --output_dir, since torchrun reads --run as its --run-path).
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ from __future__ import annotations
 import argparse
 
 from ftensor.data.layout import DEFAULT_DATA_DIR
+from ftensor.runs import add_run_argument
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data_dir", default=DEFAULT_DATA_DIR, help="dataset from `ftensor generate`")
-    parser.add_argument("--output_dir", default=".", help="where checkpoints/, logs/ and visualizations/ go")
+    add_run_argument(parser, "--output_dir")
     parser.add_argument("--preset", default="unet", help="model width: unet (64, ≈31M params), small (16), tiny (8)")
     parser.add_argument("--epochs", type=int, default=50, help="epochs of the one-cycle schedule")
     parser.add_argument("--batch_size", type=int, default=8, help="batch size per process")
@@ -26,20 +30,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="data-loading worker processes (default: 0 on a CPU, where workers take cores from the model; "
         "up to 8 per process beside a GPU)",
     )
-    parser.add_argument("--val_fraction", type=float, default=0.1, help="share of samples in the val split")
+    parser.add_argument(
+        "--val_fraction",
+        type=float,
+        default=None,
+        help="share of samples in the val split (default: 0.1; with --validate, the checkpoint's own)",
+    )
     parser.add_argument("--dice_weight", type=float, default=1.0, help="weight of Dice + BCE on the masks")
     parser.add_argument("--ce_weight", type=float, default=1.0, help="weight of cross-entropy on colour")
     parser.add_argument("--mse_weight", type=float, default=1.0, help="weight of MSE on hierarchy")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"), help="where to train")
     parser.add_argument("--seed", type=int, default=0, help="seed of weights and data order")
     parser.add_argument(
+        "--save_period", type=int, default=1, help="keep a weights-only checkpoint every N epochs (0: none)"
+    )
+    parser.add_argument(
         "--resume",
         default=None,
         metavar="PATH",
-        help="continue exactly from this checkpoint (a rerun into the same --output_dir resumes by itself)",
+        help="continue exactly from this full checkpoint into --run (a rerun into the same --run resumes by itself)",
     )
     parser.add_argument("--validate", action="store_true", help="only evaluate --checkpoint on the val split")
-    parser.add_argument("--checkpoint", default="checkpoints/encoder_best.pth", help="checkpoint for --validate")
+    parser.add_argument(
+        "--checkpoint", default=None, help="checkpoint for --validate (default: RUN/checkpoints/encoder_best.pth)"
+    )
     parser.add_argument("--json", dest="json_path", default=None, metavar="PATH", help="with --validate: write metrics")
 
 
@@ -48,17 +62,17 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ftensor.files import atomic_write_bytes
+    from ftensor.runs import RunFolder, chosen
     from ftensor.training.train import TrainConfig, format_criteria, train, validate
 
     if args.validate:
-        result = validate(
-            Path(args.checkpoint), args.data_dir, args.batch_size, args.num_workers, args.device, args.val_fraction
-        )
+        checkpoint = chosen(args.checkpoint, RunFolder(Path(args.run)).best)
+        result = validate(checkpoint, args.data_dir, args.batch_size, args.num_workers, args.device, args.val_fraction)
         print(f"{result['checkpoint']} (epoch {result['epoch']}) on {result['val_samples']} val samples")
         print(f"val loss {result['val_loss']:.4f}\n{format_criteria(result['metrics'])}")
         if args.json_path:
             atomic_write_bytes(Path(args.json_path), json.dumps(result, indent=1).encode())
         return 0
     fields = TrainConfig.__dataclass_fields__
-    train(TrainConfig(**{k: v for k, v in vars(args).items() if k in fields}))
+    train(TrainConfig(**{k: v for k, v in vars(args).items() if k in fields and v is not None}))
     return 0

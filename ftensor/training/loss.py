@@ -7,6 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ftensor.spec import HIERARCHY_SCALE
+
 
 def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1.0) -> torch.Tensor:
     """1 − soft Dice over the whole batch (not per image), matching how the spec sums IoU."""
@@ -17,21 +19,22 @@ def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1.0)
 
 class CompositeLoss(nn.Module):
     """dice_weight × (soft Dice + BCE) on text and image + ce_weight × CE on colour + mse_weight × MSE
-    on hierarchy. Targets may be uint8 (as the dataset gives them): they are cast here, on device."""
+    on hierarchy, against the true F_Tensors as the dataset gives them: uint8 (N, 4, H, W), decoded
+    here, on the training device."""
 
     def __init__(self, dice_weight: float = 1.0, ce_weight: float = 1.0, mse_weight: float = 1.0) -> None:
         super().__init__()
         self.dice_weight, self.ce_weight, self.mse_weight = dice_weight, ce_weight, mse_weight
 
     def forward(
-        self, heads: dict[str, torch.Tensor], target: dict[str, torch.Tensor]
+        self, heads: dict[str, torch.Tensor], f_tensor: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         parts = {}
-        for name in ("text", "image"):
-            logits, truth = heads[name].float(), target[name].float()
+        for channel, name in enumerate(("text", "image")):
+            logits, truth = heads[name].float(), f_tensor[:, channel : channel + 1].float()
             parts[name] = soft_dice_loss(logits, truth) + F.binary_cross_entropy_with_logits(logits, truth)
-        parts["color"] = F.cross_entropy(heads["color"].float(), target["color"].long())
-        parts["hierarchy"] = F.mse_loss(heads["hierarchy"].float(), target["hierarchy"].float())
+        parts["color"] = F.cross_entropy(heads["color"].float(), f_tensor[:, 2].long())
+        parts["hierarchy"] = F.mse_loss(heads["hierarchy"].float(), f_tensor[:, 3:4].float() / HIERARCHY_SCALE)
         total = (
             self.dice_weight * (parts["text"] + parts["image"])
             + self.ce_weight * parts["color"]

@@ -13,9 +13,7 @@ import numpy as np  # noqa: E402
 
 from ftensor.data.visualize import channel_images  # noqa: E402
 from ftensor.files import atomic_write_bytes  # noqa: E402
-from ftensor.spec import SUCCESS_CRITERIA  # noqa: E402
-
-CHANNEL_TITLES = ("text", "image", "color", "hierarchy")
+from ftensor.spec import CHANNELS, SUCCESS_CRITERIA  # noqa: E402
 
 
 def save_figure(figure: plt.Figure, path: Path) -> None:
@@ -39,7 +37,7 @@ def prediction_grid(images: np.ndarray, truth: np.ndarray, predicted: np.ndarray
             ax.set_xticks([])
             ax.set_yticks([])
             if row == 0:
-                name = "input" if col == 0 else f"{CHANNEL_TITLES[(col - 1) // 2]} {'true' if col % 2 else 'pred'}"
+                name = "input" if col == 0 else f"{CHANNELS[(col - 1) // 2]} {'true' if col % 2 else 'pred'}"
                 ax.set_title(name, fontsize=9)
     figure.suptitle(title)
     figure.tight_layout()

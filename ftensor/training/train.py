@@ -2,19 +2,21 @@
 
 Runs on CPU, CUDA (bf16 autocast) or MPS, and across processes under `torchrun`
 (DistributedDataParallel: gloo on CPU, nccl on CUDA; only rank 0 writes files). The data order is
-a function of (seed, epoch), and a checkpoint holds everything else that changes, so a run resumed
-from epoch k ends with the same weights as one that never stopped. Rerunning the same command into
-the same --output_dir resumes from its last finished epoch; other settings there are refused, so a
-finished run is never overwritten.
+a function of (seed, epoch), and `encoder_last.pth` holds everything else that changes, so a run
+resumed from epoch k ends with the same weights as one that never stopped. Rerunning the same
+command into the same --run resumes from its last finished epoch; other settings there are refused,
+so a finished run is never overwritten.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import math
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -31,6 +33,7 @@ from ftensor.errors import FTensorError
 from ftensor.files import atomic_write_bytes
 from ftensor.metrics import SpecMetrics, criteria_met
 from ftensor.model import PRESETS, build_model, count_parameters, heads_to_f_tensor
+from ftensor.runs import DEFAULT_RUN, RunFolder
 from ftensor.spec import SPEC_VERSION, SUCCESS_CRITERIA
 from ftensor.training.checkpoint import load_checkpoint, restore_model, save_checkpoint
 from ftensor.training.loss import CompositeLoss
@@ -58,7 +61,7 @@ RUN_SETTINGS = (
 @dataclass
 class TrainConfig:
     data_dir: str = DEFAULT_DATA_DIR
-    output_dir: str = "."
+    run: str = DEFAULT_RUN  # the run folder (ftensor.runs)
     preset: str = "unet"
     epochs: int = 50
     batch_size: int = 8
@@ -73,6 +76,7 @@ class TrainConfig:
     device: str = "auto"
     seed: int = 0
     resume: str | None = None
+    save_period: int = 1  # keep a weights-only checkpoint every N epochs (0: none)
 
     def check(self) -> None:
         """Refuse flags that cannot work, naming the flag."""
@@ -84,10 +88,184 @@ class TrainConfig:
         for name in ("lr", "dice_weight", "ce_weight", "mse_weight"):
             if not getattr(self, name) >= 0 or (name == "lr" and self.lr == 0):
                 raise FTensorError(f"--{name} must be {'positive' if name == 'lr' else '0 or more'}.")
-        if self.num_workers is not None and self.num_workers < 0:
-            raise FTensorError(f"--num_workers must be 0 or more, got {self.num_workers}.")
+        for name in ("num_workers", "save_period"):
+            if (getattr(self, name) or 0) < 0:
+                raise FTensorError(f"--{name} must be 0 or more, got {getattr(self, name)}.")
         if self.device not in ("auto", "cpu", "cuda", "mps"):
             raise FTensorError(f"--device {self.device!r} is unknown; choose auto, cpu, cuda or mps.")
+
+
+@dataclass(frozen=True)
+class Processes:
+    """Where this process stands among the training processes (set by torchrun; one process otherwise)."""
+
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @classmethod
+    def from_environment(cls) -> Processes:
+        env = os.environ
+        return cls(int(env.get("RANK", "0")), int(env.get("WORLD_SIZE", "1")), int(env.get("LOCAL_RANK", "0")))
+
+    @property
+    def main(self) -> bool:
+        """Only the main process writes files and prints."""
+        return self.rank == 0
+
+
+def train(config: TrainConfig) -> dict:
+    """Train (or resume) and return the training log; the main process writes the run folder."""
+    config.check()
+    processes = Processes.from_environment()
+    device = pick_device(config.device, processes.local_rank)
+    with process_group(processes, device):
+        return fit(config, processes, device)
+
+
+def fit(config: TrainConfig, processes: Processes, device: torch.device) -> dict:
+    """Set up (or restore) a run, then the training loop: train an epoch, validate, save."""
+    run = RunFolder(Path(config.run))
+    train_loader, val_loader, sampler = loaders(config, processes, device)
+    torch.manual_seed(config.seed)
+    model = build_model(config.preset)
+    resume = Path(config.resume) if config.resume else (run.last if run.last.is_file() else None)
+    run_config = describe_run(config, processes, device, model, train_loader, val_loader, resume)
+    state = load_resumable(resume, run_config) if resume else None
+    if state is not None:
+        model = restore_model(state, resume)
+    model = model.to(device, memory_format=torch.channels_last)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=config.lr, total_steps=config.epochs * len(train_loader), pct_start=config.warmup_fraction
+    )
+    start_epoch, best_loss, history = restore_progress(state, optimizer, scheduler)
+    criterion = CompositeLoss(config.dice_weight, config.ce_weight, config.mse_weight)
+    fixed_val = [val_loader.dataset[i] for i in range(min(NUM_VISUALIZED, len(val_loader.dataset)))]
+    if processes.main:
+        announce(config, run_config, device, start_epoch, resume, run)
+
+    net = model if processes.world == 1 else DistributedDataParallel(model, device_ids=device_ids(device))
+    try:
+        for epoch in range(start_epoch, config.epochs + 1):
+            sampler.set_epoch(epoch)
+            started = time.perf_counter()
+            entry = train_epoch(net, train_loader, criterion, optimizer, scheduler, device, epoch, config, processes)
+            entry["val_loss"], entry["val_metrics"] = evaluate(model, val_loader, criterion, device, processes.main)
+            entry["epoch_seconds"] = time.perf_counter() - started
+            history.append(entry)
+            improved = entry["val_loss"] < best_loss
+            best_loss = min(best_loss, entry["val_loss"])
+            if processes.main:
+                state = {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "epoch": epoch,
+                    "best_val_loss": best_loss,
+                    "val_metrics": entry["val_metrics"],
+                    "history": history,
+                    "rng": {"torch": torch.get_rng_state()},
+                    "config": run_config,
+                }
+                save_epoch(run, state, improved, config.save_period)
+                save_visuals(model, fixed_val, device, run.visualizations / f"epoch_{epoch:03d}_val.png", epoch)
+                print(
+                    f"epoch {epoch}: train loss {entry['train_loss']:.4f}  val loss {entry['val_loss']:.4f}"
+                    f"{' (best)' if improved else ''}  {entry['samples_per_second']:.1f} samples/s  "
+                    f"{entry['epoch_seconds']:.0f}s\n  val: {format_criteria(entry['val_metrics'])}"
+                )
+    finally:
+        net = None  # freed before the process group is destroyed: see process_group
+    if processes.world > 1:
+        check_in_sync(model)
+    return {"config": run_config, "epochs": history, "best_val_loss": best_loss}
+
+
+def train_epoch(
+    net: torch.nn.Module,
+    loader: DataLoader,
+    criterion: CompositeLoss,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    device: torch.device,
+    epoch: int,
+    config: TrainConfig,
+    processes: Processes,
+) -> dict:
+    """One pass over the training split; returns the start of the epoch's log entry."""
+    net.train()
+    started, metrics, loss_sum, seen = time.perf_counter(), SpecMetrics(), 0.0, 0
+    bar = tqdm(loader, desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=not processes.main)
+    for batch in bar:
+        images, f_tensors = to_device(batch, device)
+        with autocast(device):
+            heads = net(images)
+            loss, _ = criterion(heads, f_tensors)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        metrics.update(heads_to_f_tensor(heads).cpu().numpy(), f_tensors.cpu().numpy())
+        loss_sum += loss.item() * len(images)
+        seen += len(images)
+        running = metrics.compute()
+        bar.set_postfix(
+            loss=f"{loss_sum / seen:.3f}",
+            text_iou=f"{running['text_iou']:.3f}",
+            image_iou=f"{running['image_iou']:.3f}",
+        )
+    seconds = time.perf_counter() - started
+    return {
+        "epoch": epoch,
+        "train_loss": loss_sum / max(seen, 1),
+        "train_metrics": metrics.compute(),
+        "lr": scheduler.get_last_lr()[0],
+        "train_seconds": seconds,
+        "samples_per_second": seen * processes.world / seconds,
+    }
+
+
+@torch.no_grad()
+def evaluate(
+    model: torch.nn.Module, loader: DataLoader, criterion: CompositeLoss, device: torch.device, progress: bool = True
+) -> tuple[float, dict[str, float]]:
+    """Mean loss and the spec metrics over a whole split."""
+    model.eval()
+    metrics, total, count = SpecMetrics(), 0.0, 0
+    bar = tqdm(loader, desc="  val", unit="batch", leave=False, disable=not progress)
+    for batch in bar:
+        images, f_tensors = to_device(batch, device)
+        with autocast(device):
+            heads = model(images)
+            loss, _ = criterion(heads, f_tensors)
+        total += float(loss) * len(images)
+        count += len(images)
+        metrics.update(heads_to_f_tensor(heads).cpu().numpy(), f_tensors.cpu().numpy())
+        bar.set_postfix(loss=f"{total / count:.3f}")
+    return total / max(count, 1), metrics.compute()
+
+
+# Set-up
+
+
+@contextlib.contextmanager
+def process_group(processes: Processes, device: torch.device) -> Iterator[None]:
+    """Join torchrun's process group for the block; nothing to do for a single process."""
+    if processes.world == 1:
+        yield
+        return
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    if device.type == "cpu":  # share the cores instead of oversubscribing them
+        local_world = int(os.environ.get("LOCAL_WORLD_SIZE", processes.world))
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_world))
+    try:
+        yield
+    finally:
+        # DistributedDataParallel (and its reference cycles) must be freed before its process group:
+        # left to the interpreter's exit, it aborted a rank now and then under load (std::terminate).
+        gc.collect()
+        dist.destroy_process_group()
 
 
 def pick_device(requested: str, local_rank: int) -> torch.device:
@@ -103,6 +281,10 @@ def pick_device(requested: str, local_rank: int) -> torch.device:
     return torch.device(requested)
 
 
+def device_ids(device: torch.device) -> list[int] | None:
+    return [device.index] if device.type == "cuda" else None
+
+
 def loader_workers(requested: int | None, device: torch.device) -> int:
     """Data-loading processes: as asked, else none on a CPU (a sample loads in about a millisecond, and
     worker processes would take cores from the model's threads; see the README's training benchmark)
@@ -115,72 +297,20 @@ def loader_workers(requested: int | None, device: torch.device) -> int:
     return min(8, max(1, (os.cpu_count() or 1) // local_world))
 
 
-def encode_target(target: dict[str, torch.Tensor]) -> torch.Tensor:
-    """The dataset's decoded targets back in the spec's uint8 (N, 4, H, W) encoding."""
-    return torch.cat(
-        [
-            target["text"].to(torch.uint8),
-            target["image"].to(torch.uint8),
-            target["color"].unsqueeze(1).to(torch.uint8),
-            torch.round(target["hierarchy"] * 255).to(torch.uint8),
-        ],
-        dim=1,
-    )
-
-
-def to_device(batch: tuple, device: torch.device) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    images, target = batch
-    images = images.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
-    return images, {k: v.to(device, non_blocking=True) for k, v in target.items()}
-
-
-@torch.no_grad()
-def evaluate(
-    model: torch.nn.Module, loader: DataLoader, criterion: CompositeLoss, device: torch.device, progress: bool = True
-) -> tuple[float, dict[str, float]]:
-    """Mean loss and the spec metrics over a whole split."""
-    model.eval()
-    metrics, total, count = SpecMetrics(), 0.0, 0
-    bar = tqdm(loader, desc="  val", unit="batch", leave=False, disable=not progress)
-    for batch in bar:
-        images, target = to_device(batch, device)
-        with autocast(device):
-            heads = model(images)
-            loss, _ = criterion(heads, target)
-        total += float(loss) * len(images)
-        count += len(images)
-        metrics.update(heads_to_f_tensor(heads).cpu().numpy(), encode_target(target).cpu().numpy())
-        bar.set_postfix(loss=f"{total / count:.3f}")
-    return total / max(count, 1), metrics.compute()
-
-
-def autocast(device: torch.device) -> torch.autocast:
-    """bf16 autocast on CUDA (no loss scaling needed); full fp32 elsewhere (CPU bf16 is slower on AVX2)."""
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
-
-
-def format_criteria(metrics: dict[str, float]) -> str:
-    met = criteria_met(metrics)
-    return "  ".join(
-        f"{name} {metrics[name]:.4f} ({op} {threshold}: {'met' if met[name] else 'UNMET'})"
-        for name, op, threshold in SUCCESS_CRITERIA
-    )
-
-
 def loaders(
-    config: TrainConfig, rank: int, world: int, device: torch.device
+    config: TrainConfig, processes: Processes, device: torch.device
 ) -> tuple[DataLoader, DataLoader, DistributedSampler]:
     train_set = FTensorDataset(config.data_dir, "train", config.val_fraction)
     val_set = FTensorDataset(config.data_dir, "val", config.val_fraction)
-    if len(train_set) < config.batch_size * world or len(val_set) < 1:
+    if len(train_set) < config.batch_size * processes.world or len(val_set) < 1:
         raise FTensorError(
             f"{config.data_dir} has {len(train_set)} training and {len(val_set)} validation samples: too few for "
-            f"--batch_size {config.batch_size} on {world} process(es). Generate more with "
+            f"--batch_size {config.batch_size} on {processes.world} process(es). Generate more with "
             f"`ftensor generate --data_dir {config.data_dir} --num_samples 1000`, or lower --batch_size."
         )
     # The sampler orders data by (seed, epoch) alone; with one process it is a seeded shuffle.
     sampler = DistributedSampler(
-        train_set, num_replicas=world, rank=rank, shuffle=True, seed=config.seed, drop_last=True
+        train_set, num_replicas=processes.world, rank=processes.rank, shuffle=True, seed=config.seed, drop_last=True
     )
     workers = loader_workers(config.num_workers, device)
     common = {"num_workers": workers, "pin_memory": device.type == "cuda", "persistent_workers": workers > 0}
@@ -189,164 +319,71 @@ def loaders(
     return train_loader, val_loader, sampler
 
 
-def train(config: TrainConfig) -> dict:
-    """Train (or resume) and return the training log; writes checkpoints, pictures and logs on rank 0."""
-    config.check()
-    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    device = pick_device(config.device, local_rank)
-    if distributed:
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-        if device.type == "cpu":  # share the cores instead of oversubscribing them
-            local_world = int(os.environ.get("LOCAL_WORLD_SIZE", world))
-            torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_world))
-    main_process = rank == 0
-    out = Path(config.output_dir)
-    paths = {
-        "best": out / "checkpoints" / "encoder_best.pth",
-        "log": out / "logs" / "encoder_training_log.json",
-        "curves": out / "logs" / "training_curves.png",
-        "viz": out / "visualizations" / "encoder",
+def to_device(batch: tuple, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    images, f_tensors = batch
+    images = images.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
+    return images, f_tensors.to(device, non_blocking=True)
+
+
+def autocast(device: torch.device) -> torch.autocast:
+    """bf16 autocast on CUDA (no loss scaling needed); full fp32 elsewhere (CPU bf16 is slower on AVX2)."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+
+
+def describe_run(
+    config: TrainConfig,
+    processes: Processes,
+    device: torch.device,
+    model: torch.nn.Module,
+    train_loader: DataLoader,
+    val_loader: DataLoader,
+    resume: Path | None,
+) -> dict:
+    """The run's full config, as saved in its checkpoints and log."""
+    return {
+        **asdict(config),
+        "resume": str(resume) if resume else None,
+        "num_workers": train_loader.num_workers,
+        "image_size": train_loader.dataset.image_size,
+        "spec_version": SPEC_VERSION,
+        "world_size": processes.world,
+        "device_type": device.type,
+        "parameters": count_parameters(model),
+        "train_samples": len(train_loader.dataset),
+        "val_samples": len(val_loader.dataset),
     }
-    try:
-        train_loader, val_loader, sampler = loaders(config, rank, world, device)
-        image_size = train_loader.dataset.image_size
-        torch.manual_seed(config.seed)
-        model = build_model(config.preset)
-        resume = Path(config.resume) if config.resume else latest_checkpoint(out)
-        run_config = {
-            **asdict(config),
-            "resume": str(resume) if resume else None,
-            "num_workers": train_loader.num_workers,
-            "image_size": image_size,
-            "spec_version": SPEC_VERSION,
-            "world_size": world,
-            "device_type": device.type,
-            "parameters": count_parameters(model),
-            "train_samples": len(train_loader.dataset),
-            "val_samples": len(val_loader.dataset),
-        }
-        state = None
-        if resume is not None:
-            state = load_checkpoint(resume)
-            check_same_run(state["config"], run_config, resume)
-            model = restore_model(state, resume)
-        model = model.to(device, memory_format=torch.channels_last)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=config.lr, total_steps=config.epochs * len(train_loader), pct_start=config.warmup_fraction
+
+
+def announce(
+    config: TrainConfig, run_config: dict, device: torch.device, start_epoch: int, resume: Path | None, run: RunFolder
+) -> None:
+    if start_epoch > config.epochs:
+        print(
+            f"{resume} ends the {config.epochs}-epoch schedule: nothing to train. To train again from "
+            f"scratch, choose another --run (or delete {run.checkpoints})."
         )
-        start_epoch, best_loss, history = 1, math.inf, []
-        if state is not None:  # optimizer.load_state_dict moves its tensors next to the parameters
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-            torch.set_rng_state(state["rng"]["torch"])
-            start_epoch, best_loss, history = state["epoch"] + 1, state["best_val_loss"], state["history"]
-        net = (
-            DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None)
-            if distributed
-            else model
+        return
+    print(
+        f"training {config.preset} ({run_config['parameters']:,} parameters) on {device} × "
+        f"{run_config['world_size']}, {run_config['train_samples']} train / {run_config['val_samples']} val "
+        f"samples at {run_config['image_size']}px, epochs {start_epoch}..{config.epochs}, into {run.root}"
+        + (f", resuming from {resume}" if resume else "")
+    )
+
+
+# Restore and save
+
+
+def load_resumable(path: Path, run_config: dict) -> dict:
+    """A checkpoint to continue from: the full training state of the same run."""
+    state = load_checkpoint(path)
+    if "optimizer" not in state:
+        raise FTensorError(
+            f"{path} holds weights only (a per-epoch checkpoint): resume from the run's "
+            "checkpoints/encoder_last.pth or encoder_best.pth, which hold the optimiser state too."
         )
-        criterion = CompositeLoss(config.dice_weight, config.ce_weight, config.mse_weight)
-        fixed_val = [val_loader.dataset[i] for i in range(min(NUM_VISUALIZED, len(val_loader.dataset)))]
-        if main_process and start_epoch > config.epochs:
-            print(
-                f"{resume} ends the {config.epochs}-epoch schedule: nothing to train. To train again from "
-                f"scratch, choose another --output_dir (or delete {out / 'checkpoints'})."
-            )
-        elif main_process:
-            print(
-                f"training {config.preset} ({run_config['parameters']:,} parameters) on {device} × {world}, "
-                f"{run_config['train_samples']} train / {run_config['val_samples']} val samples at {image_size}px, "
-                f"epochs {start_epoch}..{config.epochs}" + (f", resuming from {resume}" if resume else "")
-            )
-
-        for epoch in range(start_epoch, config.epochs + 1):
-            sampler.set_epoch(epoch)
-            net.train()
-            started, train_metrics, loss_sum, seen = time.perf_counter(), SpecMetrics(), 0.0, 0
-            bar = tqdm(train_loader, desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=not main_process)
-            for batch in bar:
-                images, target = to_device(batch, device)
-                with autocast(device):
-                    heads = net(images)
-                    loss, _ = criterion(heads, target)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                scheduler.step()
-                train_metrics.update(heads_to_f_tensor(heads).cpu().numpy(), encode_target(target).cpu().numpy())
-                loss_sum += loss.item() * len(images)
-                seen += len(images)
-                running = train_metrics.compute()
-                bar.set_postfix(
-                    loss=f"{loss_sum / seen:.3f}",
-                    text_iou=f"{running['text_iou']:.3f}",
-                    image_iou=f"{running['image_iou']:.3f}",
-                )
-            train_seconds = time.perf_counter() - started
-            val_loss, val_metrics = evaluate(model, val_loader, criterion, device, progress=main_process)
-            entry = {
-                "epoch": epoch,
-                "train_loss": loss_sum / max(seen, 1),
-                "val_loss": val_loss,
-                "train_metrics": train_metrics.compute(),
-                "val_metrics": val_metrics,
-                "lr": scheduler.get_last_lr()[0],
-                "train_seconds": train_seconds,
-                "samples_per_second": seen * world / train_seconds,
-                "epoch_seconds": time.perf_counter() - started,
-            }
-            history.append(entry)
-            improved = val_loss < best_loss
-            best_loss = min(best_loss, val_loss)
-            if main_process:
-                state = {
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
-                    "epoch": epoch,
-                    "best_val_loss": best_loss,
-                    "val_metrics": val_metrics,
-                    "history": history,
-                    "rng": {"torch": torch.get_rng_state()},
-                    "config": run_config,
-                }
-                save_checkpoint(state, out / "checkpoints" / f"encoder_epoch_{epoch:03d}.pth")
-                if improved:
-                    save_checkpoint(state, paths["best"])
-                save_visuals(model, fixed_val, device, paths["viz"] / f"epoch_{epoch:03d}_val.png", epoch)
-                log = {"config": run_config, "epochs": history, "best_val_loss": best_loss}
-                atomic_write_bytes(paths["log"], json.dumps(log, indent=1).encode())
-                from ftensor.training.plots import training_curves
-
-                training_curves(history, paths["curves"])
-                print(
-                    f"epoch {epoch}: train loss {entry['train_loss']:.4f}  val loss {val_loss:.4f}"
-                    f"{' (best)' if improved else ''}  {entry['samples_per_second']:.1f} samples/s  "
-                    f"{entry['epoch_seconds']:.0f}s\n  val: {format_criteria(val_metrics)}"
-                )
-        if distributed:
-            check_in_sync(model)
-        return {"config": run_config, "epochs": history, "best_val_loss": best_loss}
-    finally:
-        if distributed:
-            # Free DistributedDataParallel (and its reference cycles) before its process group: left to
-            # the interpreter's exit, it aborted a rank now and then under load (std::terminate).
-            net = None
-            gc.collect()
-            dist.destroy_process_group()
-
-
-def latest_checkpoint(out: Path) -> Path | None:
-    """The last epoch checkpoint of the run in `out`, if it holds one: rerunning a command resumes it."""
-    epochs = {}
-    for path in (out / "checkpoints").glob("encoder_epoch_*.pth"):
-        number = path.stem.removeprefix("encoder_epoch_")
-        if number.isdigit():
-            epochs[int(number)] = path
-    return epochs[max(epochs)] if epochs else None
+    check_same_run(state["config"], run_config, path)
+    return state
 
 
 def check_same_run(saved: dict, run_config: dict, path: Path) -> None:
@@ -359,8 +396,47 @@ def check_same_run(saved: dict, run_config: dict, path: Path) -> None:
     if different:
         raise FTensorError(
             f"{path} belongs to a run with other settings ({'; '.join(different)}). Resume it with the same "
-            "flags and data, or train into another --output_dir."
+            "flags and data, or train into another --run."
         )
+
+
+def restore_progress(
+    state: dict | None, optimizer: torch.optim.Optimizer, scheduler: torch.optim.lr_scheduler.LRScheduler
+) -> tuple[int, float, list[dict]]:
+    """(first epoch to train, best val loss so far, history): a fresh start, or where `state` left off."""
+    if state is None:
+        return 1, math.inf, []
+    optimizer.load_state_dict(state["optimizer"])  # moves its tensors next to the parameters
+    scheduler.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["rng"]["torch"])
+    return state["epoch"] + 1, state["best_val_loss"], state["history"]
+
+
+def save_epoch(run: RunFolder, state: dict, improved: bool, save_period: int) -> None:
+    """An epoch's checkpoints, log and curves. `last` is written last: a rerun resumes from it, so a crash
+    before it leaves the previous epoch's complete set to resume from."""
+    if improved:
+        save_checkpoint(state, run.best)
+    if save_period and state["epoch"] % save_period == 0:
+        save_checkpoint({k: state[k] for k in ("model", "epoch", "val_metrics", "config")}, run.epoch(state["epoch"]))
+    log = {"config": state["config"], "epochs": state["history"], "best_val_loss": state["best_val_loss"]}
+    atomic_write_bytes(run.log, json.dumps(log, indent=1).encode())
+    from ftensor.training.plots import training_curves
+
+    training_curves(state["history"], run.curves)
+    save_checkpoint(state, run.last)
+
+
+@torch.no_grad()
+def save_visuals(model: torch.nn.Module, samples: list, device: torch.device, path: Path, epoch: int) -> None:
+    from ftensor.training.plots import prediction_grid
+
+    model.eval()
+    images = torch.stack([image for image, _ in samples])
+    truth = torch.stack([f_tensor for _, f_tensor in samples])
+    predicted = heads_to_f_tensor(model(images.to(device).contiguous(memory_format=torch.channels_last))).cpu()
+    pixels = (images.permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy()
+    prediction_grid(pixels, truth.numpy(), predicted.numpy(), path, f"epoch {epoch}: fixed validation samples")
 
 
 def check_in_sync(model: torch.nn.Module) -> None:
@@ -374,16 +450,15 @@ def check_in_sync(model: torch.nn.Module) -> None:
         print(f"weights identical on all {dist.get_world_size()} ranks (checksum {float(checksum):.6f})")
 
 
-@torch.no_grad()
-def save_visuals(model: torch.nn.Module, samples: list, device: torch.device, path: Path, epoch: int) -> None:
-    from ftensor.training.plots import prediction_grid
+# Validation only
 
-    model.eval()
-    images = torch.stack([s[0] for s in samples])
-    truth = encode_target({k: torch.stack([s[1][k] for s in samples]) for k in samples[0][1]})
-    predicted = heads_to_f_tensor(model(images.to(device).contiguous(memory_format=torch.channels_last))).cpu()
-    pixels = (images.permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy()
-    prediction_grid(pixels, truth.numpy(), predicted.numpy(), path, f"epoch {epoch}: fixed validation samples")
+
+def format_criteria(metrics: dict[str, float]) -> str:
+    met = criteria_met(metrics)
+    return "  ".join(
+        f"{name} {metrics[name]:.4f} ({op} {threshold}: {'met' if met[name] else 'UNMET'})"
+        for name, op, threshold in SUCCESS_CRITERIA
+    )
 
 
 def validate(
@@ -392,21 +467,22 @@ def validate(
     batch_size: int = 8,
     num_workers: int | None = None,
     device: str = "auto",
-    val_fraction: float = 0.1,
+    val_fraction: float | None = None,
 ) -> dict:
-    """Evaluate a checkpoint on the val split only; returns loss and spec metrics."""
+    """Evaluate a checkpoint on the val split only (the split it was trained with, unless
+    `val_fraction` is given); returns loss and spec metrics."""
     state = load_checkpoint(checkpoint)
     target_device = pick_device(device, 0)
-    dataset = FTensorDataset(data_dir, "val", val_fraction)
-    if int(state["config"]["image_size"]) != dataset.image_size:
+    trained = state["config"]
+    dataset = FTensorDataset(data_dir, "val", val_fraction or trained.get("val_fraction", 0.1))
+    if int(trained["image_size"]) != dataset.image_size:
         raise FTensorError(
-            f"{checkpoint} was trained on {state['config']['image_size']}px images, "
+            f"{checkpoint} was trained on {trained['image_size']}px images, "
             f"but {data_dir} holds {dataset.image_size}px images."
         )
     model = restore_model(state, checkpoint).to(target_device, memory_format=torch.channels_last)
     loader = DataLoader(dataset, batch_size, num_workers=loader_workers(num_workers, target_device))
-    weights = state["config"]
-    criterion = CompositeLoss(weights["dice_weight"], weights["ce_weight"], weights["mse_weight"])
+    criterion = CompositeLoss(trained["dice_weight"], trained["ce_weight"], trained["mse_weight"])
     loss, metrics = evaluate(model, loader, criterion, target_device)
     return {
         "checkpoint": str(checkpoint),
