@@ -20,9 +20,20 @@ $(VENV)/.installed: pyproject.toml
 demo: venv
 	bash scripts/demo.sh
 
-test: venv
-	$(BIN)/ruff check ftensor tests benchmarks
+test: lint
 	$(BIN)/python -m pytest -q
 
+lint: venv
+	$(BIN)/ruff check ftensor tests benchmarks
+	$(BIN)/ruff format --check ftensor tests benchmarks
+
+# Every benchmark with its defaults (about half an hour on 2 cores); the serve benchmark needs `make demo` first.
+bench: venv
+	$(BIN)/python benchmarks/bench_data.py
+	$(BIN)/python benchmarks/bench_train.py
+	$(BIN)/python benchmarks/bench_export.py
+	$(BIN)/python benchmarks/bench_serve.py
+
+# What the tool writes (datasets and run folders) and the virtual environment.
 clean:
-	rm -rf $(VENV) data runs exports predictions
+	rm -rf $(VENV) data runs

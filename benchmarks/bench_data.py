@@ -10,13 +10,13 @@ built and batched), after one warm-up batch. Prints a markdown table for the REA
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
 import torch
+from machine import describe
 
 from ftensor.data import FTensorDataset, generate_dataset
 
@@ -49,7 +49,7 @@ def main() -> None:
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 
-    print(f"\n{os.cpu_count()} cores, {args.num_samples} samples at {args.image_size} px, {size:.0f} KiB per sample\n")
+    print(f"\n{describe()}\n{args.num_samples} samples at {args.image_size} px, {size:.0f} KiB per sample\n")
     print("| step | samples/s |")
     print("|---|---|")
     print(f"| generate (all cores) | {generation:.0f} |")

@@ -6,38 +6,27 @@ For each preset (untrained weights: speed does not depend on their values) the m
 with `ftensor export`'s own functions, quantised to int8 on generated images, and timed at batch 1
 and 8 (median of --repeats runs after a warm-up). GFLOP/s counts convolution multiply-adds × 2 and
 is compared with this CPU's nominal fp32 peak: cores × clock × FLOP/cycle, where two FMA units
-do 32 FLOP/cycle with AVX2 and 64 with AVX-512 (2 × 2.45 GHz × 32 ≈ 157 GFLOP/s on the AVX2 EPYC
-of shared/TECH_NOTES.md). Boost clocks can pass it; --peak_gflops overrides the estimate. Prints a
-markdown table for the README.
+do 32 FLOP/cycle with AVX2 and 64 with AVX-512 (2 cores × 2.45 GHz × 32 ≈ 157 GFLOP/s on a 2-core
+AVX2 EPYC). Boost clocks can pass it; --peak_gflops overrides the estimate. Prints the CPU and a
+markdown table for the README. Note that int8 speed depends on the CPU's integer kernels (VNNI or not).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from machine import describe, nominal_peak_gflops
 
 from ftensor.data import generate_dataset
 from ftensor.export.onnx import ClientGraph, export_graph, model_metadata
 from ftensor.export.parity import cpu_session, run_onnx, split_images
 from ftensor.export.quantize import quantize_int8
 from ftensor.model import build_model, count_parameters
-
-
-def nominal_peak_gflops() -> tuple[float, str]:
-    """fp32 peak of this CPU from /proc/cpuinfo (clock and vector width), and how it was reckoned."""
-    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
-    clocks = [float(line.split(":")[1]) for line in info.splitlines() if line.startswith("cpu MHz")]
-    flags = next((line.split(":")[1].split() for line in info.splitlines() if line.startswith("flags")), [])
-    lanes = 16 if "avx512f" in flags else 8 if "avx2" in flags else 4
-    ghz, cores = (max(clocks) if clocks else 2450.0) / 1000, os.cpu_count() or 1
-    flop_per_cycle = 2 * 2 * lanes  # two FMA units, two FLOP per lane
-    return cores * ghz * flop_per_cycle, f"{cores} cores × {ghz:.2f} GHz × {flop_per_cycle} FLOP/cycle"
 
 
 def conv_flops(model: torch.nn.Module, image_size: int) -> float:
@@ -117,10 +106,8 @@ def main() -> None:
                 latency = {name: median_seconds_per_image(run, images, args.repeats) for name, run in runners.items()}
                 for name, seconds in latency.items():
                     rows.append((preset, batch, name, seconds, latency["pytorch eager"] / seconds, gflop / seconds))
-    print(
-        f"\n{os.cpu_count()} cores, {size}×{size} images, median of {args.repeats} runs; "
-        f"fp32 peak ≈ {peak:.0f} GFLOP/s ({reckoning})\n"
-    )
+    print(f"\n{describe()}")
+    print(f"{size}×{size} images, median of {args.repeats} runs; fp32 peak ≈ {peak:.0f} GFLOP/s ({reckoning})\n")
     print("| preset | batch | runtime | ms / image | speed-up vs eager | GFLOP/s | % of fp32 peak |")
     print("|---|---|---|---|---|---|---|")
     for preset, batch, name, seconds, speedup, gflops in rows:

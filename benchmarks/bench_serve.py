@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.request import urlopen
 
 import numpy as np
+from machine import describe
 
 from ftensor.client import FTensorClient
 from ftensor.data import generate_dataset
@@ -111,8 +112,9 @@ def main() -> None:
         rows = serve_and_measure(runtime, payloads, args.requests, args.concurrency)
     baseline = rows[0][2]["throughput"]
     meta = runtime.metadata
+    print(f"\n{describe()}")
     print(
-        f"\n{os.cpu_count()} cores, model {meta.get('preset')} at {runtime.image_size}px ({model.name}), "
+        f"model {meta.get('preset')} at {runtime.image_size}px ({model.name}), "
         f"{args.requests} requests of {runtime.image_size}px PNG designs per row\n"
     )
     print("| path | concurrency | images/s | p50 ms | p99 ms | errors | throughput vs in-process |")

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import tempfile
 import time
 from pathlib import Path
 
 import torch
+from machine import describe
 
 from ftensor.data import generate_dataset
 from ftensor.model import build_model
@@ -57,7 +57,7 @@ def bare_steps_per_second(preset: str, batch_size: int, image_size: int, steps: 
 
 
 def loop_steps_per_second(preset: str, batch_size: int, data_dir: Path, out: Path) -> float:
-    config = TrainConfig(data_dir=str(data_dir), output_dir=str(out), preset=preset, epochs=2, batch_size=batch_size)
+    config = TrainConfig(data_dir=str(data_dir), run=str(out), preset=preset, epochs=2, batch_size=batch_size)
     return train(config)["epochs"][-1]["samples_per_second"] / batch_size
 
 
@@ -79,7 +79,7 @@ def main() -> None:
             bare = bare_steps_per_second(preset, args.batch_size, args.image_size, steps)
             loop = loop_steps_per_second(preset, args.batch_size, data_dir, Path(scratch) / f"run_{preset}")
             rows.append((preset, bare * args.batch_size, loop * args.batch_size, loop / bare))
-    print(f"\n{os.cpu_count()} cores, torch {torch.__version__}, {args.image_size}px, batch {args.batch_size}\n")
+    print(f"\n{describe()}\n{args.image_size}px, batch {args.batch_size}\n")
     print("| preset | bare samples/s | loop samples/s | loop efficiency |")
     print("|---|---|---|---|")
     for preset, bare, loop, efficiency in rows:

@@ -1,6 +1,6 @@
 """The spec's metrics over a whole split, on encoded F_Tensors (numpy only, so serving can use it too).
 
-Sums are accumulated over every pixel of every image, not averaged per image (FTENSOR_SPEC.md, Metrics).
+Sums are accumulated over every pixel of every image, not averaged per image (docs/FTENSOR_SPEC.md, Metrics).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import numpy as np
 from ftensor.errors import FTensorError
 
 SPEC_VERSION = 1
+DEFAULT_IMAGE_SIZE = 256  # S of a design when none is asked for
 NUM_CLASSES = 12
 CHANNELS = ("text", "image", "color", "hierarchy")
 HIERARCHY_SCALE = 255  # channel 3 stores round(HIERARCHY_SCALE × hierarchy)

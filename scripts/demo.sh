@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job on a CPU: generate → train → export (+ parity, int8) → predict. About 8 minutes on 2 cores.
+# The main job on a CPU: generate → train → export (+ parity, int8) → predict, every output under runs/quickstart.
 set -euo pipefail
 export BENTOML_DO_NOT_TRACK=True
 FT=.venv/bin/ftensor
@@ -9,11 +9,11 @@ RUN=runs/quickstart
 
 $FT generate --num_samples 5000 --image_size 128 --data_dir "$DATA"
 $FT dataset-stats --data_dir "$DATA"
-$FT train --data_dir "$DATA" --output_dir "$RUN" --preset small --epochs 6 --batch_size 8 --lr 4e-3 --dice_weight 2
-$FT train --validate --checkpoint "$RUN/checkpoints/encoder_best.pth" --data_dir "$DATA" --json "$RUN/val_metrics.json"
-$FT export --checkpoint "$RUN/checkpoints/encoder_best.pth" --output "$RUN/exports/encoder.onnx" --data_dir "$DATA" --int8
+$FT train --data_dir "$DATA" --run "$RUN" --preset small --epochs 6 --batch_size 8 --lr 4e-3 --dice_weight 2
+$FT train --validate --run "$RUN" --data_dir "$DATA" --json "$RUN/val_metrics.json"
+$FT export --run "$RUN" --data_dir "$DATA" --int8
 # Designs the model has never seen (another seed), predicted without PyTorch.
 $FT generate --num_samples 64 --image_size 128 --seed 1 --data_dir "$UNSEEN"
-$FT predict --model "$RUN/exports/encoder.onnx" --input "$UNSEEN/images" --output "$RUN/predictions" --save_viz
+$FT predict --run "$RUN" --input "$UNSEEN/images" --save_viz
 echo
-echo "Done. Serve the model over HTTP:  $FT serve --model $RUN/exports/encoder.onnx --port 3000"
+echo "Done. Serve the model over HTTP:  $FT serve --run $RUN --port 3000"

@@ -1,4 +1,4 @@
-"""Generate a synthetic dataset that follows FTENSOR_SPEC.md.
+"""Generate a synthetic dataset that follows docs/FTENSOR_SPEC.md.
 
 Sample i depends only on (--seed, i): the same command writes byte-identical files, a rerun after an
 interruption completes what is missing, and ranges made elsewhere with --start_index merge into one
@@ -11,12 +11,15 @@ import argparse
 import os
 
 from ftensor.data.layout import DEFAULT_DATA_DIR
+from ftensor.spec import DEFAULT_IMAGE_SIZE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num_samples", type=int, default=1000, help="how many samples to make")
     parser.add_argument("--data_dir", default=DEFAULT_DATA_DIR, help="dataset directory (created if missing)")
-    parser.add_argument("--image_size", type=int, default=256, help="side S in pixels: a multiple of 16, ≥ 64")
+    parser.add_argument(
+        "--image_size", type=int, default=DEFAULT_IMAGE_SIZE, help="side S in pixels: a multiple of 16, ≥ 64"
+    )
     parser.add_argument("--seed", type=int, default=0, help="dataset seed; sample i depends on (seed, i) only")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="worker processes")
     parser.add_argument(

@@ -20,7 +20,7 @@ from ftensor.data.layout import dataset_paths, sample_paths
 from ftensor.data.render import render_sample
 from ftensor.errors import FTensorError
 from ftensor.files import atomic_write_bytes, npy_bytes, png_bytes
-from ftensor.spec import NUM_CLASSES, SPEC_VERSION, check_image_size
+from ftensor.spec import DEFAULT_IMAGE_SIZE, NUM_CLASSES, SPEC_VERSION, check_image_size
 
 NUM_VISUALIZATIONS = 8
 CHUNK = 16  # samples per task: large enough to amortise inter-process traffic
@@ -75,7 +75,7 @@ def check_dataset_config(data_dir: Path, image_size: int, seed: int) -> None:
 def generate_dataset(
     data_dir: str | Path,
     num_samples: int,
-    image_size: int = 256,
+    image_size: int = DEFAULT_IMAGE_SIZE,
     seed: int = 0,
     workers: int | None = None,
     start_index: int = 0,

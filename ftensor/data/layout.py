@@ -1,4 +1,4 @@
-"""File layout of a dataset directory (FTENSOR_SPEC.md, "Files")."""
+"""File layout of a dataset directory (docs/FTENSOR_SPEC.md, "Files")."""
 
 from __future__ import annotations
 

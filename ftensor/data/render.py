@@ -1,4 +1,4 @@
-"""Render one synthetic design and its F_Tensor, exactly as FTENSOR_SPEC.md defines them.
+"""Render one synthetic design and its F_Tensor, exactly as docs/FTENSOR_SPEC.md defines them.
 
 A sample depends only on (seed, index, image_size): every random choice comes from one generator
 seeded with both, so any range of indices can be made anywhere and merged.
