@@ -67,7 +67,10 @@ def test_resume_after_kill_9_completes_the_same_dataset(tmp_path):
     process.wait()
     made = len(list((target / "metadata").glob("*.json")))
     assert 100 <= made < 3000, "the run was killed part way"
-    assert main(["generate", "--num_samples", "3000", "--data_dir", str(target), "--image_size", str(SIZE)]) == 0
+    again = ["generate", "--num_samples", "3000", "--data_dir", str(target), "--image_size", str(SIZE)]
+    assert not (target / "dataset.json").exists()
+    assert main([*again, "--seed", "1"]) == 2, "no dataset.json yet, but the samples say which seed made them"
+    assert main(again) == 0
     leftovers = [p for p in target.rglob("*") if p.name.startswith(".")]
     for p in leftovers:  # temp files of killed workers are never taken as samples
         assert p.name.endswith(".tmp")

@@ -193,3 +193,16 @@ def test_designs_vary(samples):
     assert classes == set(range(12))
     fills = {e.get("fill") for _, _, meta in samples for e in meta["elements"] if e["kind"] == "background"}
     assert fills == {"flat", "gradient"}
+
+
+@pytest.mark.parametrize("seed, index, size", [(7, 293, 256), (5, 149, 64), (6, 164, 128), (5, 334, 256)])
+def test_designs_whose_copy_found_no_contrast_still_get_a_text_block(seed, index, size):
+    """These designs had no text block (their copy lay over a light and a dark element at once, where no
+    class contrasts with both); the spec wants 1–6."""
+    from ftensor.data.render import render_sample
+
+    elements = render_sample(seed, index, size).metadata["elements"]
+    blocks = [e for e in elements if e["kind"] == "text" and e["role"] != "button"]
+    assert 1 <= len(blocks) <= 6
+    for block in blocks:
+        assert block["font_size"] in font_sizes(block["role"], size)

@@ -76,6 +76,8 @@ def bad_uploads(design) -> dict[str, tuple[bytes, str]]:
         "truncated": (good[: len(good) // 2], "truncated or corrupt"),
         "bomb": (encode(Image.new("L", (10_000, 6_000))), "the limit is"),
         "aspect": (encode(Image.new("RGB", (2_100, 100))), "aspect ratio"),
+        "icon": (encode(Image.new("RGB", (32, 32), "red"), "ICO"), "of an accepted format"),
+        "frameless GIF": (b"GIF89a\x10\x00\x10\x00\x00\x00\x00\x3b", "not a readable image"),
     }
 
 
@@ -116,6 +118,12 @@ def test_runtime_accepts_any_image_mode(runtime, design, tmp_path):
     assert np.array_equal(predict(grey), predict(grey.convert("RGB")))
     sixteen_bit = Image.fromarray(np.asarray(grey).astype(np.uint16) * 257)
     assert sixteen_bit.mode.startswith("I;16") and np.array_equal(predict(sixteen_bit), predict(grey))
+    # A dark 16-bit grey (every pixel under 256 of 65535) is near black, whichever mode Pillow opens it in.
+    dark = np.asarray(grey).astype(np.int32)
+    for mode, fmt in (("I", "TIFF"), ("I;16", "PNG")):
+        stored = encode(Image.fromarray(dark.astype(np.uint16 if mode == "I;16" else np.int32)), fmt)
+        assert Image.open(io.BytesIO(stored)).mode == mode
+        assert np.asarray(open_image(stored)).max() <= 1, f"{mode}: 255/65535 is black, not 257× brighter"
     palette = design.quantize(64)
     assert np.array_equal(predict(palette), predict(palette.convert("RGB")))
     # EXIF orientation 6: stored landscape, shown rotated 90° clockwise.
@@ -218,6 +226,42 @@ def test_predict_into_its_own_input_folder_never_reads_its_outputs(exported, dat
         assert main([*command, "--save_viz"]) == 0
     assert json.loads((tmp_path / "out" / "predict_report.json").read_text())["images"] == 2
     assert sorted(p.name for p in (tmp_path / "out").glob("*.npy")) == ["000000.npy", "000001.npy"]
+
+
+def test_predict_never_mixes_models_loses_a_result_or_lets_names_collide(exported, design, tmp_path, capsys):
+    import onnx
+
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    names = ["a.png", "a.jpg", "a.png.gif", "A.png", "Logo.png", "logo.jpg"]
+    for name in names:
+        design.save(inputs / name)
+    too_long = ["y" * 250 + ".png", "y" * 250 + ".jpg"]  # their outputs, y….png.npy, pass the 255-byte limit
+    for name in too_long:
+        design.save(inputs / name)
+    command = ["predict", "--model", str(exported), "--input", str(inputs), "--output", str(out), "--save_viz"]
+    assert main(command) == 0
+    assert f"wrote {len(names)} F_Tensors" in capsys.readouterr().out
+    written = [p.relative_to(out) for p in out.rglob("*.npy")]
+    assert len(written) == len(names) and len({str(p).casefold() for p in written}) == len(names)
+    report = json.loads((out / "predict_report.json").read_text())
+    assert sorted(Path(f["path"]).name for f in report["failed"]) == sorted(too_long)
+    assert all("could not write" in f["error"] for f in report["failed"])
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")], "no temporary file is left behind"
+    # A lost panel and an output cut short by a crash are made again; complete ones are kept.
+    next(out.glob("viz/*.png")).unlink()
+    next(out.glob("*.npy")).write_bytes(b"")
+    assert main(command) == 0
+    assert "wrote 2 F_Tensors" in capsys.readouterr().out
+    # Another model into the same folder is refused, naming both ways out.
+    other = onnx.load(exported)
+    onnx.helper.set_model_props(other, {**{p.key: p.value for p in other.metadata_props}, "preset": "other"})
+    onnx.save(other, tmp_path / "other.onnx")
+    assert main(["predict", "--model", str(tmp_path / "other.onnx"), "--input", str(inputs), "--output", str(out)]) == 2
+    assert "holds predictions of another model" in capsys.readouterr().err
+    # An output folder that holds the input would read its own outputs, or write nothing.
+    assert main(["predict", "--model", str(exported), "--input", str(inputs), "--output", str(inputs)]) == 2
+    assert "holds the input" in capsys.readouterr().err
 
 
 def test_serve_refuses_a_port_in_use_clearly(exported, capsys):

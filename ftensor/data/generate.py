@@ -60,16 +60,20 @@ def _chunks(indices: list[int], size: int) -> Iterable[list[int]]:
 
 
 def check_dataset_config(data_dir: Path, image_size: int, seed: int) -> None:
-    """Refuse to mix samples of another size or seed into an existing dataset."""
+    """Refuse to mix samples of another size or seed into an existing dataset: its `dataset.json` says
+    what it was made with, or, after an interrupted run that never wrote one, any sample's metadata."""
     info_path = dataset_paths(data_dir)["info"]
-    if not info_path.is_file():
-        return
-    info = json.loads(info_path.read_text())
-    if info.get("image_size") != image_size or info.get("seed") != seed:
-        raise FTensorError(
-            f"{data_dir} already holds a dataset made with image_size={info.get('image_size')} and "
-            f"seed={info.get('seed')}; use the same values to extend it, or another --data_dir."
-        )
+    sources = [info_path] if info_path.is_file() else sorted(dataset_paths(data_dir)["metadata"].glob("[0-9]*.json"))
+    for source in sources[:1]:
+        try:
+            made = json.loads(source.read_text())
+        except (OSError, ValueError) as error:
+            raise FTensorError(f"{source} is unreadable ({error}); delete it and rerun the same command.") from error
+        if made.get("image_size") != image_size or made.get("seed") != seed:
+            raise FTensorError(
+                f"{data_dir} already holds samples made with image_size={made.get('image_size')} and "
+                f"seed={made.get('seed')}; use the same values to extend it, or another --data_dir."
+            )
 
 
 def generate_dataset(

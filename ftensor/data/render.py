@@ -420,6 +420,12 @@ def render_sample(seed: int, index: int, image_size: int) -> Sample:
         if made:
             break
         y, made = d.text_flow((m, d.frac(0.0, 0.6), s - m, s - m), align, ["headline", "body", "caption"])
+    for _ in range(32):  # still none (1 design in ~1,000: lines over a light and a dark element at once):
+        if made:  # one caption in a small area anywhere, until one sits where some class contrasts
+            break
+        w, h = d.frac(0.3, 0.6), d.frac(0.08, 0.15)
+        x0, y0 = int(rng.integers(0, s - w + 1)), int(rng.integers(0, s - h + 1))
+        _, made = d.text_flow((x0, y0, x0 + w, y0 + h), "left", ["caption"])
     if rng.random() < 0.5:
         d.button(text_area, y, align)
 

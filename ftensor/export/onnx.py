@@ -92,5 +92,5 @@ def export_graph(model: nn.Module, output: Path, image_size: int, metadata: dict
     proto = program.model_proto
     onnx.helper.set_model_props(proto, metadata)
     onnx.checker.check_model(proto, full_check=True)
-    atomic_write_bytes(output, proto.SerializeToString())
+    atomic_write_bytes(output, proto.SerializeToString(), durable=True)
     return output

@@ -95,7 +95,7 @@ def quantize_int8(fp32_path: Path, int8_path: Path, calibration_images: np.ndarr
         metadata["int8_kernels"] = KERNEL_ASSUMPTION
         del model.metadata_props[:]
         onnx.helper.set_model_props(model, metadata)
-        atomic_write_bytes(int8_path, model.SerializeToString())
+        atomic_write_bytes(int8_path, model.SerializeToString(), durable=True)
     return int8_path
 
 

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     summary = predict_files(runtime, args.input, output, args.batch_size, args.save_viz, args.shard)
     print(
         f"wrote {summary.written} F_Tensors to {output}, skipped {summary.skipped_existing} already done, "
-        f"{len(summary.failed)} unreadable; report: {summary.report}"
+        f"{len(summary.failed)} failed (unreadable input or unwritable output); report: {summary.report}"
     )
     for failure in summary.failed[:20]:
         print(f"  skipped {failure['path']}: {failure['error']}")

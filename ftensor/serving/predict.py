@@ -1,13 +1,16 @@
 """Batch offline predictions: F_Tensors for a folder, file or glob of images, resumable and shardable.
 
 Each output is OUT/<path relative to the input root>.npy in the spec's encoding, written
-atomically; a rerun skips outputs that exist. Unreadable images are skipped, listed in the summary
-and in OUT/predict_report[_shard-k-of-n].json, and never stop the run.
+atomically; a rerun skips outputs that are complete (and, with --save_viz, have their panel). OUT
+remembers its model (OUT/predict_model.json): a rerun with another model is refused rather than
+mixing two models' answers. Images that cannot be read, and outputs that cannot be written, are
+skipped, listed in the summary and in OUT/predict_report[_shard-k-of-n].json, and never stop the run.
 """
 
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -49,16 +52,74 @@ def find_inputs(spec: str) -> tuple[list[Path], Path]:
     return files, root
 
 
+def fingerprint(model: Path) -> str:
+    """sha256 of a model file: what identifies the model behind a folder of predictions."""
+    digest = hashlib.sha256()
+    with open(model, "rb") as f:
+        for block in iter(lambda: f.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def claim_output(output: Path, model: Path) -> None:
+    """Tie `output` to `model`, or refuse when it already holds another model's predictions."""
+    record = output / "predict_model.json"
+    mine = {"model": str(model), "sha256": fingerprint(model)}
+    if record.is_file():
+        try:
+            theirs = json.loads(record.read_text())
+        except (OSError, ValueError):
+            theirs = {}
+        if theirs.get("sha256") != mine["sha256"]:
+            raise FTensorError(
+                f"{output} holds predictions of another model ({theirs.get('model', 'unknown')}); predicting "
+                f"with {model} there would mix two models' answers. Choose another --output, or delete {output}."
+            )
+        return
+    if output.is_dir() and any(output.rglob("*.npy")):
+        raise FTensorError(
+            f"{output} holds predictions of an unknown model (no predict_model.json); choose another --output, "
+            f"or delete {output}."
+        )
+    atomic_write_bytes(record, json.dumps(mine, indent=1).encode())
+
+
+def is_complete_npy(path: Path) -> bool:
+    """Whether `path` is a whole uint8 (4, H, W) array: a file cut short by a crash does not count."""
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return False
+    return array.dtype == np.uint8 and array.ndim == 3 and array.shape[0] == 4
+
+
 def output_names(files: list[Path], root: Path) -> dict[Path, Path]:
-    """<relative path>.npy per input; where two inputs share a stem (a.png, a.jpg), both keep their
-    extension (a.png.npy, a.jpg.npy) so neither overwrites the other."""
+    """A distinct <relative path>.npy per input, distinct even on a case-insensitive file system (macOS,
+    Windows): inputs whose names would meet there (a.png and a.jpg, Logo.png and logo.jpg) keep their
+    extension (a.png.npy, a.jpg.npy), and any that still meet (A.png and a.png, or a.png beside a.jpg
+    and a.png.gif) get a short hash of their path as well."""
     relative = {f: f.relative_to(root) for f in files}
-    stems: dict[Path, int] = {}
-    for rel in relative.values():
-        stems[rel.with_suffix("")] = stems.get(rel.with_suffix(""), 0) + 1
+
+    def key(name: Path) -> str:
+        return str(name).casefold()
+
+    def counts(names: dict[Path, Path]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for name in names.values():
+            found[key(name)] = found.get(key(name), 0) + 1
+        return found
+
+    names = {f: rel.with_suffix(".npy") for f, rel in relative.items()}
+    stems = counts(names)
+    names = {
+        f: rel.with_name(rel.name + ".npy") if stems[key(names[f])] > 1 else names[f] for f, rel in relative.items()
+    }
+    full = counts(names)
     return {
-        f: rel.with_suffix(".npy") if stems[rel.with_suffix("")] == 1 else rel.with_name(rel.name + ".npy")
-        for f, rel in relative.items()
+        f: name.with_name(f"{name.stem}.{hashlib.sha256(str(relative[f]).encode()).hexdigest()[:8]}.npy")
+        if full[key(name)] > 1
+        else name
+        for f, name in names.items()
     }
 
 
@@ -89,11 +150,21 @@ def predict_files(
         raise FTensorError(f"--batch_size must be at least 1, got {batch_size}.")
     k, n = parse_shard(shard)
     files, root = find_inputs(spec)
+    if root.resolve().is_relative_to(output.resolve()):
+        raise FTensorError(
+            f"--output {output} holds the input {spec}: predictions would be mixed with the images. "
+            "Choose an --output outside the input folder, e.g. a sibling folder."
+        )
     files = [f for f in files if not f.resolve().is_relative_to(output.resolve())]  # never our own viz PNGs
     names = output_names(files, root)
     mine = files[k::n]
+    claim_output(output, runtime.path)
     summary = PredictSummary()
-    todo = [f for f in mine if not (output / names[f]).is_file()]
+
+    def done(path: Path) -> bool:
+        return is_complete_npy(output / names[path]) and (not save_viz or viz_path(output, names[path]).is_file())
+
+    todo = [f for f in mine if not done(f)]
     summary.skipped_existing = len(mine) - len(todo)
     bar = tqdm(total=len(mine), initial=summary.skipped_existing, unit="image", desc="predict", disable=not progress)
     with bar:
@@ -109,11 +180,14 @@ def predict_files(
             if not batch:
                 continue
             for path, image, prediction in zip(batch, images, runtime.predict_batch(images)):
-                atomic_write_bytes(output / names[path], npy_bytes(prediction.f_tensor))
-                if save_viz:
-                    panel = sample_panel(np.asarray(image), prediction.f_tensor)
-                    atomic_write_bytes((output / "viz" / names[path]).with_suffix(".png"), png_bytes(panel))
-                summary.written += 1
+                try:
+                    atomic_write_bytes(output / names[path], npy_bytes(prediction.f_tensor))
+                    if save_viz:
+                        panel = sample_panel(np.asarray(image), prediction.f_tensor)
+                        atomic_write_bytes(viz_path(output, names[path]), png_bytes(panel))
+                    summary.written += 1
+                except OSError as error:  # disk full, permissions, a name the file system refuses
+                    summary.failed.append({"path": str(path), "error": f"could not write its output: {error}"})
                 bar.update(1)
     suffix = "" if n == 1 else f"_shard-{k}-of-{n}"
     summary.report = output / f"predict_report{suffix}.json"
@@ -124,8 +198,13 @@ def predict_files(
         "written": summary.written,
         "skipped_existing": summary.skipped_existing,
         "failed": summary.failed,
-        "model": runtime.metadata.get("preset"),
+        "model": str(runtime.path),
+        "preset": runtime.metadata.get("preset"),
         "spec_version": runtime.metadata.get("spec_version"),
     }
     atomic_write_bytes(summary.report, json.dumps(report, indent=1).encode())
     return summary
+
+
+def viz_path(output: Path, name: Path) -> Path:
+    return (output / "viz" / name).with_suffix(".png")

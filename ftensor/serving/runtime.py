@@ -27,6 +27,10 @@ log = logging.getLogger("ftensor.serving")
 PROVIDER_PREFERENCE = ("CoreMLExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
 MAX_PIXELS = 50_000_000  # decompression-bomb cap, checked from the header before decoding
 MAX_ASPECT_RATIO = 20.0
+# Formats decoded at all: the ones designs come in. Every other Pillow plugin stays shut (an ICO can carry
+# a PNG far larger than its directory says; EPS would run Ghostscript).
+FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF")
+ACCEPTED = "PNG, JPEG, WebP, BMP, TIFF or GIF"
 
 
 class ImageError(FTensorError):
@@ -40,36 +44,45 @@ class Prediction:
 
 
 def open_image(source: bytes | str | Path, max_pixels: int = MAX_PIXELS) -> Image.Image:
-    """Decode any image (RGB, RGBA, L, P, 16-bit, EXIF-rotated) to 8-bit RGB, refusing non-images,
-    truncated files, decompression bombs and absurd aspect ratios with a clear message."""
+    """Decode an image of an accepted format (RGB, RGBA, L, P, 16-bit, EXIF-rotated) to 8-bit RGB,
+    refusing other formats, non-images, truncated files, decompression bombs and absurd aspect ratios
+    with a clear message. Whatever goes wrong while decoding is that input's error, never the caller's."""
     if isinstance(source, bytes) and not source:
-        raise ImageError("the upload is empty: send the bytes of a PNG, JPEG, WebP, BMP, TIFF or GIF image.")
+        raise ImageError(f"the upload is empty: send the bytes of a {ACCEPTED} image.")
     try:
-        image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
-        width, height = image.size
-        if width * height > max_pixels:
-            raise ImageError(f"the image is {width}×{height} = {width * height:,} pixels; the limit is {max_pixels:,}.")
-        if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
-            raise ImageError(
-                f"the image is {width}×{height}: an aspect ratio over {MAX_ASPECT_RATIO:g}:1 is not a design."
-            )
+        image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source, formats=FORMATS)
+        check_size(*image.size, max_pixels)  # from the header, before any pixel is decoded
         image.load()
-        image = ImageOps.exif_transpose(image)
+        check_size(*image.size, max_pixels)  # again: some containers hold a larger image than they declare
+        return to_rgb(ImageOps.exif_transpose(image))
     except ImageError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError) as error:
-        raise ImageError(f"not a readable image ({error}).") from error
-    except (OSError, SyntaxError, ValueError) as error:
+    except UnidentifiedImageError as error:
+        raise ImageError(f"not a readable image of an accepted format ({ACCEPTED}).") from error
+    except Image.DecompressionBombError as error:
+        raise ImageError(f"the image is too large to decode ({error}).") from error
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise ImageError(f"the image is truncated or corrupt ({error}).") from error
-    return to_rgb(image)
+    except Exception as error:  # a decoder's own failure (Pillow's plugins raise many types)
+        raise ImageError(f"the image could not be decoded ({type(error).__name__}: {error}).") from error
+
+
+def check_size(width: int, height: int, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise ImageError(f"the image is {width}×{height} = {width * height:,} pixels; the limit is {max_pixels:,}.")
+    if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
+        raise ImageError(f"the image is {width}×{height}: an aspect ratio over {MAX_ASPECT_RATIO:g}:1 is not a design.")
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
-    """8-bit RGB: transparency is composited over white, 16-bit and float greys are scaled down."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        values = np.asarray(image, dtype=np.float64)
-        scale = 257.0 if image.mode.startswith("I;16") or values.max() > 255 else 1.0
-        image = Image.fromarray(np.clip(np.rint(values / scale), 0, 255).astype(np.uint8), "L")
+    """8-bit RGB: transparency is composited over white; 16-bit greys (modes I;16* and I, as Pillow opens
+    them by format and version) are scaled from 0..65535 whatever their pixels hold (guessing from the
+    brightest pixel made dark 16-bit images 257× too bright); float greys are taken as 0..255."""
+    if image.mode.startswith("I"):
+        values = np.clip(np.asarray(image), 0, 65535).astype(np.uint32)  # 4 bytes a pixel, not float64's 8
+        image = Image.fromarray(((values + 128) // 257).astype(np.uint8), "L")
+    elif image.mode == "F":
+        image = Image.fromarray(np.clip(np.rint(np.asarray(image)), 0, 255).astype(np.uint8), "L")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -133,6 +146,7 @@ class Runtime:
             self.session = ort.InferenceSession(str(path), options, providers=choose_providers(providers))
         except Exception as error:  # onnxruntime raises its own untyped errors for bad files
             raise FTensorError(f"{path} is not a loadable ONNX model ({str(error).splitlines()[0]}).") from error
+        self.path = path
         self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
         if self.metadata.get("spec_version") != str(SPEC_VERSION):
             raise FTensorError(

@@ -24,7 +24,7 @@ def save_checkpoint(state: dict, path: Path) -> None:
     """Write `state` atomically: never a half-written checkpoint under a valid name."""
     buffer = io.BytesIO()
     torch.save(state, buffer)
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_write_bytes(path, buffer.getvalue(), durable=True)
 
 
 def load_checkpoint(path: Path) -> dict:
