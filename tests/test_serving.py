@@ -310,6 +310,7 @@ def server(exported):
 
     with pytest.MonkeyPatch.context() as patch:  # the server's setting, restored after it: no leak into later tests
         patch.setenv("FTENSOR_MODEL", str(exported))
+        patch.setenv("FTENSOR_UPLOAD_SECONDS", "3")
         with bentoml.serve("ftensor.serving.service:FTensorService", host="127.0.0.1", port=free_port()) as server:
             wait_ready(server.url)
             yield server.url
@@ -374,8 +375,8 @@ def test_bad_requests_get_clear_4xx_answers_and_the_server_keeps_working(server,
     for name, (body, content_type, phrase) in wrong.items():
         status, response = post(f"{server}/predict", body, content_type)
         assert status == 400 and phrase in error_message(response), (name, response)
-    # Too many bytes: refused from the Content-Length header before the body is read (a client that reads
-    # early answers, like curl, sees the 413), and the same body without a length (chunked) while it is read.
+    # Too many bytes, with a Content-Length or chunked: a 413 that every client reads, Python's urllib
+    # included (the server reads what it refuses rather than resetting the connection under the client).
     host, port = server.removeprefix("http://").split(":")
     megabyte = b"\0" * 2**20
     for declared in (True, False):
@@ -384,11 +385,29 @@ def test_bad_requests_get_clear_4xx_answers_and_the_server_keeps_working(server,
         connection.putheader("Content-Type", "multipart/form-data; boundary=x")
         connection.putheader(*(("Content-Length", str(21 * 2**20)) if declared else ("Transfer-Encoding", "chunked")))
         connection.endheaders()
-        for _ in range(1 if declared else 21):
+        for _ in range(21):
             connection.send(megabyte if declared else b"%x\r\n%s\r\n" % (len(megabyte), megabyte))
+        if not declared:
+            connection.send(b"0\r\n\r\n")
         response = connection.getresponse()
         assert response.status == 413 and "limit" in error_message(response.read()), declared
         connection.close()
+    status, response = post(f"{server}/predict", b"\0" * 64 * 2**20, "multipart/form-data; boundary=x")
+    assert status == 413 and "limit" in error_message(response), "urllib reads the 413, not a reset"
+    # A body that trickles in is cut off after FTENSOR_UPLOAD_SECONDS (3 s here), not held forever.
+    with socket.create_connection((host, int(port)), timeout=30) as slow:
+        slow.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=x\r\n")
+        slow.sendall(b"Content-Length: 1000\r\n\r\n--x\r\n")
+        started = time.monotonic()
+        answer = slow.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 20, answer[:200]
+    # Whatever file name a client sends, BentoML never sees it (it named a temporary file after it: a 500).
+    png = encode(design)
+    for name in ("é" * 130 + ".png", "../../etc/passwd", 'quo"te.png', "a/b\\c.png", "x" * 300 + ".png"):
+        status, response = post(f"{server}/predict", *multipart_body({"image": (name, png)}, {}))
+        assert status == 200, (name, response[:300])
+    status, response = post(f"{server}/predict", *multipart_body({"image": ("line\r\nbreak.png", png)}, {}))
+    assert status in (200, 400), response[:300]
     # Nothing above killed a worker.
     assert client.predict(encode(design)).shape == (4, 64, 64)
 

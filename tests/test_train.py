@@ -157,3 +157,17 @@ def test_ddp_with_two_cpu_processes(dataset, tmp_path):
     state = load_checkpoint(tmp_path / "checkpoints/encoder_last.pth")
     assert state["config"]["world_size"] == 2
     assert len(list((tmp_path / "checkpoints").iterdir())) == 3, "only rank 0 writes"
+
+
+def test_the_torch_floor_excludes_releases_whose_safe_loading_can_run_code():
+    """torch.load(weights_only=True), which guards every checkpoint read, could be bypassed before 2.6
+    (CVE-2025-32434) and again before 2.10."""
+    from pathlib import Path
+
+    tomllib = pytest.importorskip("tomllib")
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+    torch_requirement = next(Requirement(r) for r in project["optional-dependencies"]["train"] if r.startswith("torch"))
+    assert not any(torch_requirement.specifier.contains(v) for v in ("2.4.0", "2.5.1", "2.9.1"))
+    assert torch_requirement.specifier.contains("2.13.0")

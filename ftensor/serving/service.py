@@ -18,7 +18,9 @@ import asyncio
 import json
 import logging
 import os
+import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
@@ -36,6 +38,13 @@ log = logging.getLogger("bentoml.ftensor")  # under "bentoml", so the server's l
 MODEL_PATH = os.environ.get("FTENSOR_MODEL", str(RunFolder(Path(DEFAULT_RUN)).onnx))
 WORKERS = int(os.environ.get("FTENSOR_WORKERS", "1"))
 MAX_UPLOAD_BYTES = int(os.environ.get("FTENSOR_MAX_UPLOAD_BYTES", str(20 * 2**20)))
+UPLOAD_SECONDS = float(os.environ.get("FTENSOR_UPLOAD_SECONDS", "30"))
+# The file-name parameters of a multipart part's Content-Disposition line.
+FILE_NAME_LINE = re.compile(rb"(?im)^content-disposition:[^\r\n]*")
+FILE_NAME = re.compile(rb'filename\*?=("(?:[^"\\\r\n]|\\.)*"|[^;\r\n]*)', re.IGNORECASE)
+# Decoding runs beside the event loop, at most this many at once (a decode can take seconds and a GB); the
+# model has a thread of its own, so that no number of slow decodes can keep it from the cores.
+MAX_DECODES = max(1, os.cpu_count() or 1)
 # Pixels per batched model call: eight 128-px images, two at 256 px, one from 362 px up. Larger
 # batches gain nothing on a CPU and lose once activations outgrow the caches: the standard U-Net at
 # 256 px took 351 ms an image at batch 16 against 202 at batch 1 or 2.
@@ -43,49 +52,72 @@ MAX_BATCH_PIXELS = 8 * 128 * 128
 
 
 class UploadGuard:
-    """ASGI middleware that answers bad requests before BentoML sees them: 413 for a body over the limit
-    (at once from Content-Length, or while reading a chunked one), and 400 with the fix for a /predict
-    request that is not a multipart upload with a file in the field `image` (BentoML answers some of
-    those with 500)."""
+    """ASGI middleware that answers bad requests before BentoML sees them: 413 for a body over the limit,
+    408 for a body that takes longer than FTENSOR_UPLOAD_SECONDS to arrive (a slow trickle would hold a
+    connection slot forever), and 400 with the fix for a /predict request that is not a multipart upload
+    with a file in the field `image` (BentoML answers some of those with 500). The client's file name is
+    replaced by a fixed one: BentoML names its temporary file after it, and a long or odd name was a 500."""
 
-    def __init__(self, app, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app, max_bytes: int = MAX_UPLOAD_BYTES, seconds: float = UPLOAD_SECONDS) -> None:
+        self.app, self.max_bytes, self.seconds = app, max_bytes, seconds
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+        try:
+            body = await asyncio.wait_for(self.read_body(scope, receive), self.seconds)
+        except TimeoutError:
+            return await answer(send, 408, f"the request body took over {self.seconds:g} s to arrive: send it at once.")
+        if body is None:
             return await answer(send, 413, self.too_large())
-        messages, size = [], 0
-        while True:
-            message = await receive()
-            messages.append(message)
-            size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                return await answer(send, 413, self.too_large())
-            if message["type"] != "http.request" or not message.get("more_body"):
-                break
-
-        def replay():
-            buffered = iter(messages)
-
-            async def next_message() -> dict:
-                return next(buffered, None) or await receive()
-
-            return next_message
-
         if scope["path"] == "/predict" and scope["method"] == "POST":
-            problem = await upload_problem(Request(scope, replay()))
+            problem = await upload_problem(Request(scope, replay(body, receive)))
             if problem:
                 return await answer(send, 400, problem)
-        await self.app(scope, replay(), send)
+            body = FILE_NAME_LINE.sub(lambda line: FILE_NAME.sub(b'filename="upload"', line.group()), body)
+            headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
+            scope = {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
+        await self.app(scope, replay(body, receive), send)
+
+    async def read_body(self, scope, receive) -> bytes | None:
+        """The whole body, or None when it is over the limit. An oversized body is still read (up to 4×
+        the limit) before the 413 goes out: a server that answers and closes with unread data makes the
+        client's socket reset, and clients such as Python's urllib then never see the 413."""
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        declared = int(length) if length is not None and length.isdigit() else 0
+        if declared > 4 * self.max_bytes:
+            return None  # too much to read just to refuse it: answered at once
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size <= self.max_bytes and declared <= self.max_bytes:
+                chunks.append(message.get("body", b""))
+            if not message.get("more_body") or size > 4 * self.max_bytes:
+                break
+        return b"".join(chunks) if size <= self.max_bytes and declared <= self.max_bytes else None
 
     def too_large(self) -> str:
         return (
             f"the request body is over the {self.max_bytes:,}-byte limit: send a smaller image "
             "(the server's limit is set by FTENSOR_MAX_UPLOAD_BYTES)."
         )
+
+
+def replay(body: bytes, receive):
+    """An ASGI `receive` that gives `body` in one message, then whatever the client sends next."""
+    sent = False
+
+    async def next_message() -> dict:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return next_message
 
 
 async def upload_problem(request: Request) -> str | None:
@@ -120,6 +152,7 @@ class AdaptiveBatcher:
 
     def __init__(self, run: Callable[[np.ndarray], np.ndarray], max_batch_size: int = 16) -> None:
         self.run, self.max_batch_size = run, max_batch_size
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="ftensor-model")  # the model's own thread
         self.queue: asyncio.Queue | None = None  # made on first use, in the server's event loop
         self.worker: asyncio.Task | None = None
 
@@ -143,7 +176,7 @@ class AdaptiveBatcher:
             if not batch:
                 continue
             try:
-                outputs = await loop.run_in_executor(None, self.run, np.stack([pixels for pixels, _ in batch]))
+                outputs = await loop.run_in_executor(self.executor, self.run, np.stack([p for p, _ in batch]))
             except Exception as error:  # every waiting request gets the error, and the loop goes on
                 outputs = [error] * len(batch)
             for (_, answer), output in zip(batch, outputs):
@@ -161,6 +194,12 @@ def decode_upload(path: Path, image_size: int) -> tuple[np.ndarray, tuple[int, i
     return model_input(picture, image_size), picture.size
 
 
+def answer_payload(f_tensor: np.ndarray, size: tuple[int, int]) -> dict:
+    """The JSON answer for a model-size F_Tensor resized to `size` (for a large image, tens of ms)."""
+    result = resize_prediction(Prediction(f_tensor), size)
+    return {"spec_version": SPEC_VERSION, "channels": list(CHANNELS), **encode_array(result.f_tensor)}
+
+
 @bentoml.service(workers=WORKERS, traffic={"timeout": 120, "max_concurrency": 256})
 class FTensorService:
     def __init__(self) -> None:
@@ -169,20 +208,21 @@ class FTensorService:
         self.batcher = AdaptiveBatcher(
             lambda pixels: self.runtime.run(pixels)[0], max_batch_size=max(1, MAX_BATCH_PIXELS // self.image_size**2)
         )
+        self.decoder = ThreadPoolExecutor(MAX_DECODES, thread_name_prefix="ftensor-decode")
         info = self.runtime.metadata
         log.info("model %s (%s, %spx) on %s", MODEL_PATH, info.get("preset"), self.image_size, self.runtime.providers)
 
     @bentoml.api(route="/predict")
     async def predict(self, image: Path, size: Literal["original", "model"] = "original") -> dict:
         """One image upload (multipart field `image`) → its F_Tensor, at the image's size or the model's."""
-        try:  # decoding runs in a thread: a large photo must not stall the other requests
-            pixels, original = await asyncio.to_thread(decode_upload, image, self.image_size)
+        loop = asyncio.get_running_loop()
+        try:  # decoding and the answer's resizing run beside the event loop: a large photo stalls no one
+            pixels, original = await loop.run_in_executor(self.decoder, decode_upload, image, self.image_size)
         except ImageError as error:
             raise InvalidArgument(str(error)) from error
         f_tensor = await self.batcher(pixels)
         target = original if size == "original" else (self.image_size, self.image_size)
-        result = resize_prediction(Prediction(f_tensor), target)
-        return {"spec_version": SPEC_VERSION, "channels": list(CHANNELS), **encode_array(result.f_tensor)}
+        return await loop.run_in_executor(self.decoder, answer_payload, f_tensor, target)
 
     @bentoml.api(route="/info")
     def info(self) -> dict:
