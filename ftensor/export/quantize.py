@@ -54,7 +54,7 @@ class CalibrationImages(CalibrationDataReader):
         return None if index is None else {INPUT_NAME: self.images[index : index + 1]}
 
 
-def quantize_int8(fp32_path: Path, int8_path: Path, calibration_images: np.ndarray) -> Path:
+def quantize_int8(fp32_path: Path, int8_path: Path, calibration_images: np.ndarray, weight_bits: int = 7) -> Path:
     """Write an int8 QDQ copy of `fp32_path`, its convolutions calibrated on uint8 NHWC images.
 
     Only convolutions are quantised: they are nearly all the compute, and leaving the input cast,
@@ -63,7 +63,7 @@ def quantize_int8(fp32_path: Path, int8_path: Path, calibration_images: np.ndarr
     model lost 0.017 of colour accuracy and 0.025 of image IoU, with percentiles at most 0.001.
     Weights are 7-bit (see SATURATION_FREE_WEIGHT_LIMIT): with 8-bit weights the tests' tiny model lost
     0.025 of colour accuracy on AVX2 kernels and nothing on VNNI ones; with 7-bit weights both give the
-    same predictions, within 0.002 of fp32.
+    same predictions, within 0.002 of fp32. `weight_bits=8` exists to measure that (benchmarks/).
     """
     with tempfile.TemporaryDirectory() as scratch:
         prepared = Path(scratch) / "prepared.onnx"
@@ -79,20 +79,23 @@ def quantize_int8(fp32_path: Path, int8_path: Path, calibration_images: np.ndarr
                 per_channel=True,
                 activation_type=QuantType.QUInt8,
                 weight_type=QuantType.QInt8,
-                reduce_range=True,
+                reduce_range=weight_bits == 7,
                 calibrate_method=CalibrationMethod.Percentile,
                 extra_options={"CalibStridedMinMax": 1},  # one image per range, whatever the method
             )
         model = onnx.load(quantized)
-        if (limit := largest_int8_weight(model)) > SATURATION_FREE_WEIGHT_LIMIT:
+        if weight_bits == 7 and (limit := largest_int8_weight(model)) > SATURATION_FREE_WEIGHT_LIMIT:
             raise FTensorError(
                 f"int8 weights reach {limit}, beyond ±{SATURATION_FREE_WEIGHT_LIMIT} where AVX2 CPUs saturate: "
                 "this onnxruntime's quantiser ignored reduce_range; upgrade onnxruntime."
             )
         source = onnx.load(fp32_path, load_external_data=False)
         metadata = {p.key: p.value for p in source.metadata_props}
-        metadata["quantization"] = "int8 static QDQ, per-channel 7-bit weights, percentile-calibrated activations"
-        metadata["int8_kernels"] = KERNEL_ASSUMPTION
+        metadata["quantization"] = (
+            f"int8 static QDQ, per-channel {weight_bits}-bit weights, percentile-calibrated activations"
+        )
+        if weight_bits == 7:
+            metadata["int8_kernels"] = KERNEL_ASSUMPTION
         del model.metadata_props[:]
         onnx.helper.set_model_props(model, metadata)
         atomic_write_bytes(int8_path, model.SerializeToString(), durable=True)
