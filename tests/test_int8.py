@@ -24,6 +24,15 @@ def int8_export(checkpoint, dataset, tmp_path_factory):
     return output, output.with_suffix(".int8.onnx")
 
 
+def test_a_new_export_never_leaves_an_int8_file_of_the_previous_model(int8_export, checkpoint, tmp_path, capsys):
+    fp32, int8 = int8_export
+    output = tmp_path / "encoder.onnx"
+    output.with_suffix(".int8.onnx").write_bytes(int8.read_bytes())
+    assert main(["export", "--checkpoint", str(checkpoint), "--output", str(output)]) == 0
+    assert "quantised from the previous model" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["encoder.onnx"]
+
+
 def test_int8_variant_is_smaller_saturation_free_and_says_what_it_assumes(int8_export):
     fp32, int8 = int8_export
     assert sorted(p.name for p in fp32.parent.iterdir()) == ["encoder.int8.onnx", "encoder.onnx"]

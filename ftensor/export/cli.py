@@ -56,10 +56,13 @@ def run(args: argparse.Namespace) -> int:
             return 1
         os.replace(candidate, output)
     print(f"wrote {output}")
+    int8_path = output.with_suffix(".int8.onnx")
+    if int8_path.exists():  # quantised from the model just replaced: never serve it beside the new one
+        int8_path.unlink()
+        print(f"removed {int8_path}, quantised from the previous model")
     if args.int8:
         from ftensor.export.quantize import quantize_int8
 
-        int8_path = output.with_suffix(".int8.onnx")
         calibration = split_images(data_dir, args.calibration_images, "train", info["val_fraction"])[0]
         print(f"quantising to int8, calibrated on {len(calibration)} train images …")
         with unchecked_path(int8_path) as candidate:

@@ -66,7 +66,7 @@ class UploadGuard:
             return await self.app(scope, receive, send)
         try:
             body = await asyncio.wait_for(self.read_body(scope, receive), self.seconds)
-        except TimeoutError:
+        except asyncio.TimeoutError:  # not yet the builtin TimeoutError on Python 3.10
             return await answer(send, 408, f"the request body took over {self.seconds:g} s to arrive: send it at once.")
         if body is None:
             return await answer(send, 413, self.too_large())
@@ -93,11 +93,11 @@ class UploadGuard:
             if message["type"] != "http.request":
                 break
             size += len(message.get("body", b""))
-            if size <= self.max_bytes and declared <= self.max_bytes:
+            if size <= self.max_bytes:
                 chunks.append(message.get("body", b""))
             if not message.get("more_body") or size > 4 * self.max_bytes:
                 break
-        return b"".join(chunks) if size <= self.max_bytes and declared <= self.max_bytes else None
+        return b"".join(chunks) if max(size, declared) <= self.max_bytes else None
 
     def too_large(self) -> str:
         return (
