@@ -21,6 +21,7 @@ COMMANDS = (
     ("train", "ftensor.training.cli", "train the U-Net encoder, or --validate a checkpoint"),
     ("export", "ftensor.export.cli", "export a checkpoint to ONNX and check parity (optionally int8 too)"),
     ("parity", "ftensor.export.cli_parity", "check that an ONNX file computes what a checkpoint computes"),
+    ("val", "ftensor.cli_val", "score a checkpoint or ONNX model on any labelled dataset of the spec"),
     ("predict", "ftensor.serving.cli_predict", "predict F_Tensors for images with an exported model (no torch)"),
     ("serve", "ftensor.serving.cli_serve", "serve F_Tensor predictions over HTTP with BentoML (no torch)"),
 )

@@ -8,10 +8,10 @@
       visualizations/encoder/epoch_NNN_val.png
       exports/encoder.onnx, exports/encoder.int8.onnx
       predictions/
-      val_metrics.json
+      val/val.json, val/worst.png
 
-`ftensor train`, `export`, `parity`, `predict`, `serve` and `train --validate` all default to the same
-run, so the commands chain without paths; an explicit path flag overrides any one file.
+`ftensor train`, `export`, `parity`, `val`, `predict`, `serve` and `train --validate` all default to the
+same run, so the commands chain without paths; an explicit path flag overrides any one file.
 """
 
 from __future__ import annotations
@@ -63,8 +63,8 @@ class RunFolder:
         return self.root / "predictions"
 
     @property
-    def val_metrics(self) -> Path:
-        return self.root / "val_metrics.json"
+    def val(self) -> Path:
+        return self.root / "val"
 
 
 def add_run_argument(parser: argparse.ArgumentParser, *aliases: str) -> None:

@@ -15,5 +15,7 @@ $FT export --run "$RUN" --data_dir "$DATA" --int8
 # Designs the model has never seen (another seed), predicted without PyTorch.
 $FT generate --num_samples 64 --image_size 128 --seed 1 --data_dir "$UNSEEN"
 $FT predict --run "$RUN" --input "$UNSEEN/images" --save_viz
+# ... and scored against their labels, from the exported ONNX model (no PyTorch): runs/quickstart/val/.
+$FT val --run "$RUN" --data_dir "$UNSEEN"
 echo
 echo "Done. Serve the model over HTTP:  $FT serve --run $RUN --port 3000"

@@ -35,3 +35,12 @@ def exported(checkpoint, dataset, tmp_path_factory):
     output = tmp_path_factory.mktemp("onnx") / "encoder.onnx"
     assert main(["export", "--checkpoint", str(checkpoint), "--output", str(output), "--data_dir", str(dataset)]) == 0
     return output
+
+
+@pytest.fixture(scope="session")
+def int8_export(checkpoint, dataset, tmp_path_factory):
+    """(fp32, int8) files of one `ftensor export --int8`."""
+    output = tmp_path_factory.mktemp("int8") / "encoder.onnx"
+    command = ["export", "--checkpoint", str(checkpoint), "--output", str(output), "--data_dir", str(dataset)]
+    assert main([*command, "--int8"]) == 0
+    return output, output.with_suffix(".int8.onnx")

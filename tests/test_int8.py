@@ -16,14 +16,6 @@ from ftensor.export.quantize import SATURATION_FREE_WEIGHT_LIMIT, largest_int8_w
 from ftensor.spec import SPEC_VERSION
 
 
-@pytest.fixture(scope="session")
-def int8_export(checkpoint, dataset, tmp_path_factory):
-    output = tmp_path_factory.mktemp("int8") / "encoder.onnx"
-    command = ["export", "--checkpoint", str(checkpoint), "--output", str(output), "--data_dir", str(dataset)]
-    assert main([*command, "--int8"]) == 0
-    return output, output.with_suffix(".int8.onnx")
-
-
 def test_a_new_export_never_leaves_an_int8_file_of_the_previous_model(int8_export, checkpoint, tmp_path, capsys):
     fp32, int8 = int8_export
     output = tmp_path / "encoder.onnx"

@@ -413,7 +413,7 @@ def test_bad_requests_get_clear_4xx_answers_and_the_server_keeps_working(server,
 
 
 def test_predict_and_serve_work_in_a_virtual_environment_without_torch(exported, dataset, runtime, tmp_path):
-    """Install ftensor[serve] from this checkout into a fresh venv: no torch, yet predict and serve work."""
+    """Install ftensor[serve] from this checkout into a fresh venv: no torch, yet predict, val and serve work."""
     source = tmp_path / "src"
     shutil.copytree(ROOT / "ftensor", source / "ftensor", ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
@@ -436,6 +436,9 @@ def test_predict_and_serve_work_in_a_virtual_environment_without_torch(exported,
     subprocess.run(predict, env=env, check=True)
     for path in sorted(images.glob("*.png"))[:5]:
         assert np.array_equal(np.load(out / f"{path.stem}.npy"), runtime.predict(path).f_tensor)
+    scored = [ftensor, "val", "--model", str(exported), "--data_dir", str(dataset), "--output", str(tmp_path / "v")]
+    subprocess.run(scored, env=env, check=True)
+    assert json.loads((tmp_path / "v" / "val.json").read_text())["images"] == 40
 
     port = free_port()
     server = subprocess.Popen([ftensor, "serve", "--model", str(exported), "--port", str(port)], env=env)

@@ -5,12 +5,13 @@
 
 from ftensor.data.generate import generate_dataset
 from ftensor.data.layout import DEFAULT_DATA_DIR
+from ftensor.data.reader import split_indices
 
 __all__ = ["DEFAULT_DATA_DIR", "FTensorDataset", "generate_dataset", "split_indices"]
 
 
 def __getattr__(name: str):
-    if name in ("FTensorDataset", "split_indices"):
+    if name == "FTensorDataset":
         from ftensor.data import dataset
 
         return getattr(dataset, name)

@@ -10,32 +10,7 @@ from pathlib import Path
 
 import torch
 
-from ftensor.data.reader import list_indices, load_sample, read_dataset_info
-from ftensor.errors import FTensorError
-
-SPLITS = ("train", "val", "all")
-_GOLDEN = 0x9E3779B1  # Fibonacci hashing: consecutive indices spread evenly over [0, 1)
-
-
-def is_val_index(index: int, val_fraction: float) -> bool:
-    """Whether sample `index` is in the validation split. Depends on the index alone, so a sample
-    keeps its split when the dataset grows or is merged from ranges made elsewhere."""
-    return ((index * _GOLDEN) % 2**32) / 2**32 < val_fraction
-
-
-def split_indices(indices: list[int], split: str, val_fraction: float) -> list[int]:
-    """The deterministic train/val split (about `val_fraction` of samples in val)."""
-    if split not in SPLITS:
-        raise FTensorError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}.")
-    if not 0.0 < val_fraction < 1.0:
-        raise FTensorError(f"--val_fraction must lie strictly between 0 and 1, got {val_fraction}.")
-    if split == "all":
-        return list(indices)
-    val = [i for i in indices if is_val_index(i, val_fraction)]
-    if not val and len(indices) > 1:  # tiny datasets: still hold one sample out
-        val = [min(indices, key=lambda i: (i * _GOLDEN) % 2**32)]
-    chosen = set(val)
-    return val if split == "val" else [i for i in indices if i not in chosen]
+from ftensor.data.reader import list_indices, load_sample, read_dataset_info, split_indices
 
 
 class FTensorDataset(torch.utils.data.Dataset):

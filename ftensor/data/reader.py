@@ -81,3 +81,39 @@ def load_sample(data_dir: Path, index: int, image_size: int) -> tuple[np.ndarray
     if f_tensor[2].max() >= NUM_CLASSES or f_tensor[:2].max() > 1:
         raise FTensorError(f"{paths['f_tensor']} holds values outside the spec's ranges (masks 0/1, classes 0..11).")
     return image, f_tensor
+
+
+SPLITS = ("train", "val", "all")
+_GOLDEN = 0x9E3779B1  # Fibonacci hashing: consecutive indices spread evenly over [0, 1)
+
+
+def is_val_index(index: int, val_fraction: float) -> bool:
+    """Whether sample `index` is in the validation split. Depends on the index alone, so a sample
+    keeps its split when the dataset grows or is merged from ranges made elsewhere."""
+    return ((index * _GOLDEN) % 2**32) / 2**32 < val_fraction
+
+
+def split_indices(indices: list[int], split: str, val_fraction: float) -> list[int]:
+    """The deterministic train/val split (about `val_fraction` of samples in val)."""
+    if split not in SPLITS:
+        raise FTensorError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}.")
+    if not 0.0 < val_fraction < 1.0:
+        raise FTensorError(f"--val_fraction must lie strictly between 0 and 1, got {val_fraction}.")
+    if split == "all":
+        return list(indices)
+    val = [i for i in indices if is_val_index(i, val_fraction)]
+    if not val and len(indices) > 1:  # tiny datasets: still hold one sample out
+        val = [min(indices, key=lambda i: (i * _GOLDEN) % 2**32)]
+    chosen = set(val)
+    return val if split == "val" else [i for i in indices if i not in chosen]
+
+
+def split_images(
+    data_dir: Path, max_images: int, split: str = "val", val_fraction: float = 0.1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Up to `max_images` images (uint8 NHWC) of a split (as the model was trained with) and their true
+    F_Tensors."""
+    size = int(read_dataset_info(data_dir)["image_size"])
+    indices = split_indices(list_indices(data_dir), split, val_fraction)[:max_images]
+    pairs = [load_sample(data_dir, i, size) for i in indices]
+    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])

@@ -19,6 +19,7 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
+from ftensor.data.reader import split_images
 from ftensor.errors import FTensorError
 from ftensor.export.onnx import ClientGraph
 from ftensor.metrics import SpecMetrics
@@ -80,20 +81,6 @@ def compare(name: str, reference: list[np.ndarray], candidate: list[np.ndarray],
     agree = agreement(reference[0], candidate[0])
     passed = all(diff <= atol for diff in diffs.values()) and min(agree) >= 1 - MAX_BOUNDARY_FLIPS  # NaN fails
     return {"inputs": name, "max_abs_diff": diffs, "agreement": agree, "passed": passed}
-
-
-def split_images(
-    data_dir: Path, max_images: int, split: str = "val", val_fraction: float = 0.1
-) -> tuple[np.ndarray, np.ndarray]:
-    """Up to `max_images` images (uint8 NHWC) of a split (as the model was trained with) and their true
-    F_Tensors."""
-    from ftensor.data.dataset import split_indices
-    from ftensor.data.reader import list_indices, load_sample, read_dataset_info
-
-    size = int(read_dataset_info(data_dir)["image_size"])
-    indices = split_indices(list_indices(data_dir), split, val_fraction)[:max_images]
-    pairs = [load_sample(data_dir, i, size) for i in indices]
-    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
 
 def in_batches(run, images: np.ndarray, batch_size: int) -> list[np.ndarray]:

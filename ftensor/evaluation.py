@@ -1,0 +1,196 @@
+"""Score a model on any labelled dataset directory of the spec: how anyone (Module 6 included) checks a
+model on designs of their own.
+
+The model may be a checkpoint (.pth, needs torch) or an exported ONNX file, fp32 or int8 (onnxruntime
+only, no torch). Reported: the spec's metrics pooled over every pixel of the chosen split, the
+hierarchy error per role (each role has its own hierarchy value, so the true channel 3 names the role
+of every pixel), the largest colour confusions, and the samples the model gets most wrong.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from ftensor.data.reader import list_indices, load_sample, read_dataset_info, split_indices
+from ftensor.data.visualize import channel_images
+from ftensor.errors import FTensorError
+from ftensor.files import atomic_write_bytes, png_bytes
+from ftensor.metrics import SpecMetrics, criteria_met
+from ftensor.spec import CLASS_NAMES, HIERARCHY_SCALE, NUM_CLASSES, ROLES
+
+ROLE_OF_LEVEL = {int(round(role.hierarchy * HIERARCHY_SCALE)): name for name, role in ROLES.items()}
+Predictor = Callable[[np.ndarray], np.ndarray]  # uint8 (N, H, W, 3) → encoded F_Tensors uint8 (N, 4, H, W)
+
+
+@dataclass
+class Worst:
+    """The samples with the highest error so far (a bounded heap: memory does not grow with the split)."""
+
+    keep: int
+    heap: list = field(default_factory=list)  # (error, index, image, truth, prediction)
+
+    def offer(self, error: float, index: int, image: np.ndarray, truth: np.ndarray, prediction: np.ndarray) -> None:
+        item = (error, -index, image, truth, prediction)  # -index: ties keep the lower index, deterministically
+        if len(self.heap) < self.keep:
+            heapq.heappush(self.heap, item)
+        elif self.keep and item[:2] > self.heap[0][:2]:
+            heapq.heapreplace(self.heap, item)
+
+    def ranked(self) -> list[tuple]:
+        return sorted(self.heap, key=lambda item: item[:2], reverse=True)
+
+
+def load_predictor(model: Path) -> tuple[Predictor, str]:
+    """A function from images to encoded F_Tensors, and what kind of model it is."""
+    if not model.is_file():
+        raise FTensorError(
+            f"model not found at {model}: give a checkpoint (.pth) or an ONNX file from `ftensor export`."
+        )
+    if model.suffix == ".pth":
+        import torch
+
+        from ftensor.export.onnx import ClientGraph
+        from ftensor.training.checkpoint import load_trained_model
+
+        graph = ClientGraph(load_trained_model(model)[0]).eval()
+
+        def run_checkpoint(images: np.ndarray) -> np.ndarray:
+            with torch.no_grad():
+                return graph(torch.from_numpy(images))[0].numpy()
+
+        return run_checkpoint, "checkpoint (PyTorch)"
+    from ftensor.serving.runtime import Runtime
+
+    runtime = Runtime(model)
+    kind = "int8 ONNX" if "quantization" in runtime.metadata else "ONNX"
+    return (lambda images: runtime.run(images)[0]), f"{kind} (onnxruntime)"
+
+
+def evaluate_model(
+    model: Path,
+    data_dir: Path,
+    split: str = "all",
+    val_fraction: float = 0.1,
+    batch_size: int = 8,
+    max_images: int | None = None,
+    worst: int = 8,
+    progress: bool = True,
+) -> tuple[dict, list[tuple]]:
+    """(report, the `worst` samples as (error, -index, image, truth, prediction)); see the module doc."""
+    from tqdm import tqdm
+
+    predict, kind = load_predictor(model)
+    size = int(read_dataset_info(data_dir)["image_size"])
+    indices = split_indices(list_indices(data_dir), split, val_fraction)[:max_images]
+    if not indices:
+        raise FTensorError(f"{data_dir} has no samples in its {split!r} split: use --split all.")
+    metrics, confusion = SpecMetrics(), np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
+    level_error = {level: [0, 0.0, 0.0] for level in ROLE_OF_LEVEL}  # pixels, squared error, absolute error
+    worst_samples = Worst(worst)
+    for start in tqdm(range(0, len(indices), batch_size), desc="val", unit="batch", disable=not progress):
+        chunk = indices[start : start + batch_size]
+        pairs = [load_sample(data_dir, index, size) for index in chunk]
+        images, truth = np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+        predicted = predict(images)
+        metrics.update(predicted, truth)
+        confusion += np.bincount(
+            truth[:, 2].ravel().astype(np.int64) * NUM_CLASSES + predicted[:, 2].ravel(), minlength=NUM_CLASSES**2
+        ).reshape(NUM_CLASSES, NUM_CLASSES)
+        diff = (predicted[:, 3].astype(np.int64) - truth[:, 3]) / HIERARCHY_SCALE
+        for level, totals in level_error.items():
+            at_level = truth[:, 3] == level
+            totals[0] += int(at_level.sum())
+            totals[1] += float((diff[at_level] ** 2).sum())
+            totals[2] += float(np.abs(diff[at_level]).sum())
+        wrong = (predicted[:, :3] != truth[:, :3]).any(axis=1).mean(axis=(1, 2))
+        for k, index in enumerate(chunk):
+            worst_samples.offer(float(wrong[k]), index, images[k], truth[k], predicted[k])
+    scores = metrics.compute()
+    report = {
+        "model": str(model),
+        "kind": kind,
+        "data_dir": str(data_dir),
+        "split": split,
+        "images": len(indices),
+        "metrics": scores,
+        "criteria_met": criteria_met(scores),
+        "hierarchy_by_role": {
+            ROLE_OF_LEVEL[level]: {"pixels": n, "mse": squared / n, "mean_abs_error": absolute / n}
+            for level, (n, squared, absolute) in sorted(level_error.items())
+            if n
+        },
+        "color_confusions": largest_confusions(confusion),
+        "worst": [{"index": -negative, "wrong_pixels": error} for error, negative, *_ in worst_samples.ranked()],
+    }
+    return report, worst_samples.ranked()
+
+
+def largest_confusions(confusion: np.ndarray, top: int = 5) -> list[dict]:
+    """The `top` (true, predicted) class pairs with the most wrongly classed pixels."""
+    off_diagonal = confusion.copy()
+    np.fill_diagonal(off_diagonal, 0)
+    pairs = np.argsort(off_diagonal.ravel())[::-1][:top]
+    return [
+        {
+            "true": CLASS_NAMES[t],
+            "predicted": CLASS_NAMES[p],
+            "pixels": int(off_diagonal[t, p]),
+            "share_of_true": float(off_diagonal[t, p] / max(confusion[t].sum(), 1)),
+        }
+        for t, p in (divmod(int(pair), NUM_CLASSES) for pair in pairs)
+        if off_diagonal[t, p]
+    ]
+
+
+def worst_grid(samples: list[tuple], path: Path, gap: int = 4) -> None:
+    """One row per sample: image | truth: text, image, colour, hierarchy | prediction: the same | wrong
+    pixels in red (a mask or the class differs)."""
+    rows = []
+    for error, negative, image, truth, prediction in samples:
+        wrong = (prediction[:3] != truth[:3]).any(axis=0)
+        errors = np.where(wrong[..., None], np.array([220, 30, 30], np.uint8), np.uint8(235))
+        tiles = [image, *channel_images(truth), *channel_images(prediction), errors.astype(np.uint8)]
+        h, w = image.shape[:2]
+        row = np.full((h + 14, len(tiles) * (w + gap) - gap, 3), 200, np.uint8)  # grey: white tiles show
+        for k, tile in enumerate(tiles):
+            row[14:, k * (w + gap) : k * (w + gap) + w] = tile
+        canvas = Image.fromarray(row)
+        ImageDraw.Draw(canvas).text(
+            (2, 1), f"sample {-negative}: {100 * error:.1f} % wrong | truth (4) | prediction (4) | errors", fill=0
+        )
+        rows.append(np.asarray(canvas))
+    if rows:
+        atomic_write_bytes(path, png_bytes(np.concatenate(rows)))
+
+
+def format_report(report: dict) -> str:
+    from ftensor.spec import SUCCESS_CRITERIA
+
+    met = report["criteria_met"]
+    lines = [
+        f"{report['model']} ({report['kind']}) on {report['images']} images ({report['split']}) "
+        f"of {report['data_dir']}",
+        "  "
+        + "  ".join(
+            f"{name} {report['metrics'][name]:.4f} ({op} {threshold}: {'met' if met[name] else 'UNMET'})"
+            for name, op, threshold in SUCCESS_CRITERIA
+        ),
+        "hierarchy error by role (pixels whose true role it is):",
+        *(
+            f"  {role:<11} MSE {e['mse']:.4f}  mean |error| {e['mean_abs_error']:.3f}  ({e['pixels']:,} pixels)"
+            for role, e in report["hierarchy_by_role"].items()
+        ),
+        "largest colour confusions:",
+        *(
+            f"  {c['true']} taken for {c['predicted']}: {c['pixels']:,} pixels "
+            f"({100 * c['share_of_true']:.1f} % of {c['true']})"
+            for c in report["color_confusions"]
+        ),
+    ]
+    return "\n".join(lines)
