@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(
             f"error: `ftensor {args.command}` needs {error.name}, which is not installed here: "
-            f"pip install 'ftensor[{extra}]'",
+            f"pip install -e '.[{extra}]' in the ftensor checkout",
             file=sys.stderr,
         )
         return 2

@@ -428,7 +428,7 @@ def test_predict_and_serve_work_in_a_virtual_environment_without_torch(exported,
     env = {**os.environ, "BENTOML_DO_NOT_TRACK": "True"}
 
     refused = subprocess.run([ftensor, "train"], capture_output=True, text=True, env=env)
-    assert refused.returncode == 2 and "pip install 'ftensor[train]'" in refused.stderr
+    assert refused.returncode == 2 and "pip install -e '.[train]'" in refused.stderr
 
     out = tmp_path / "out"
     images = dataset / "images"
