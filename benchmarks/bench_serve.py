@@ -6,9 +6,12 @@
 In-process: `Runtime.predict` on PNG bytes (decode, resize, onnxruntime, resize back), one image after
 another: what a Python program gets with no server. HTTP: the real BentoML service of `ftensor serve`
 on this machine, with C client threads each posting PNG uploads through `FTensorClient` (which also
-decodes every answer), for C = 1, 4 and 16. Reports images/s, p50/p99 latency, errors, and HTTP
-throughput as a share of in-process. With --preset, an untrained model of that preset is exported
-first (needs torch; speed does not depend on the weights); otherwise torch is not needed.
+decodes every answer), for C = 1, 4 and 16. The two are measured in turn, --rounds times, and each
+row reports the median round (images/s, p50/p99 latency) and all its errors, with HTTP throughput as a
+share of in-process: on a shared host one in-process measurement varied from 87 to 110 images/s
+between runs, which made a single-round ratio swing from 70 % to 102 %. With --preset, an untrained
+model of that preset is exported first (needs torch; speed does not depend on the weights); otherwise
+torch is not needed.
 """
 
 from __future__ import annotations
@@ -82,17 +85,33 @@ def export_untrained(preset: str, image_size: int, folder: str) -> Path:
     return export_graph(model, Path(folder) / f"{preset}.onnx", image_size, metadata)
 
 
-def serve_and_measure(runtime: Runtime, payloads: list[bytes], requests: int, levels: list[int]) -> list[tuple]:
-    """In-process first, then the real server (it reads the model from FTENSOR_MODEL) at each concurrency."""
+def serve_and_measure(
+    runtime: Runtime, payloads: list[bytes], requests: int, levels: list[int], rounds: int
+) -> list[tuple]:
+    """In-process, then the real server (it reads the model from FTENSOR_MODEL) at each concurrency, in
+    turn for `rounds` rounds; per row the median of each figure over the rounds and the sum of errors."""
     import bentoml
 
-    rows = [("in-process runtime", 1, measure(runtime.predict, payloads, requests, 1))]
+    results: dict[tuple[str, int], list[dict]] = {}
     with bentoml.serve("ftensor.serving.service:FTensorService", host="127.0.0.1", port=free_port()) as server:
         wait_ready(server.url)
         client = FTensorClient(server.url)
-        for concurrency in levels:
-            rows.append(("HTTP (BentoML)", concurrency, measure(client.predict, payloads, requests, concurrency)))
-    return rows
+        for _ in range(rounds):
+            results.setdefault(("in-process runtime", 1), []).append(measure(runtime.predict, payloads, requests, 1))
+            for concurrency in levels:
+                result = measure(client.predict, payloads, requests, concurrency)
+                results.setdefault(("HTTP (BentoML)", concurrency), []).append(result)
+    return [
+        (
+            path,
+            concurrency,
+            {
+                **{key: float(np.median([r[key] for r in runs])) for key in ("throughput", "p50", "p99")},
+                "errors": sum(r["errors"] for r in runs),
+            },
+        )
+        for (path, concurrency), runs in results.items()
+    ]
 
 
 def main() -> None:
@@ -102,6 +121,7 @@ def main() -> None:
     parser.add_argument("--image_size", type=int, default=256, help="with --preset: the model's image size")
     parser.add_argument("--requests", type=int, default=400, help="requests per measurement")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--rounds", type=int, default=3, help="in-process and HTTP measured in turn this often")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ftensor-bench-") as scratch:
         model = Path(args.model) if args.preset is None else export_untrained(args.preset, args.image_size, scratch)
@@ -109,13 +129,14 @@ def main() -> None:
         runtime = Runtime(model)
         generate_dataset(Path(scratch) / "data", 32, image_size=runtime.image_size, seed=1, progress=False)
         payloads = [p.read_bytes() for p in sorted(Path(scratch, "data", "images").glob("*.png"))]
-        rows = serve_and_measure(runtime, payloads, args.requests, args.concurrency)
+        rows = serve_and_measure(runtime, payloads, args.requests, args.concurrency, args.rounds)
     baseline = rows[0][2]["throughput"]
     meta = runtime.metadata
     print(f"\n{describe()}")
     print(
         f"model {meta.get('preset')} at {runtime.image_size}px ({model.name}), "
-        f"{args.requests} requests of {runtime.image_size}px PNG designs per row\n"
+        f"{args.requests} requests of {runtime.image_size}px PNG designs per row and round, median of "
+        f"{args.rounds} rounds\n"
     )
     print("| path | concurrency | images/s | p50 ms | p99 ms | errors | throughput vs in-process |")
     print("|---|---|---|---|---|---|---|")
