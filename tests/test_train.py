@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -75,13 +76,19 @@ def test_resume_after_a_crash_ends_with_the_same_weights(dataset, tmp_path, caps
     monkeypatch.setattr(training, "evaluate", evaluate)
     last = tmp_path / "stopped/checkpoints/encoder_last.pth"
     assert load_checkpoint(last)["epoch"] == 2
+    # A `last` cut short (a file system that lost the write) falls back to `best`, which continues the run too.
+    shutil.copytree(tmp_path / "stopped", tmp_path / "torn")
+    torn = tmp_path / "torn/checkpoints/encoder_last.pth"
+    torn.write_bytes(torn.read_bytes()[: torn.stat().st_size // 2])
+    assert train(dataset, tmp_path / "torn", "--epochs", "3") == 0
+    assert f"Resuming from {tmp_path / 'torn/checkpoints/encoder_best.pth'} instead" in capsys.readouterr().out
     resumed_elsewhere = ["--epochs", "3", "--resume", str(last)]
     assert train(dataset, tmp_path / "resumed", *resumed_elsewhere) == 0
     # Rerunning the same command into the same run folder resumes by itself.
     assert train(dataset, tmp_path / "stopped", "--epochs", "3") == 0
     assert f"resuming from {last}" in capsys.readouterr().out
     straight = load_checkpoint(tmp_path / "straight/checkpoints/encoder_last.pth")
-    for run in ("resumed", "stopped"):
+    for run in ("resumed", "stopped", "torn"):
         resumed = load_checkpoint(tmp_path / run / "checkpoints/encoder_last.pth")
         for name, tensor in straight["model"].items():
             assert torch.equal(tensor, resumed["model"][name]), (run, name)

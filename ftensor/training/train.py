@@ -129,9 +129,9 @@ def fit(config: TrainConfig, processes: Processes, device: torch.device) -> dict
     train_loader, val_loader, sampler = loaders(config, processes, device)
     torch.manual_seed(config.seed)
     model = build_model(config.preset)
-    resume = Path(config.resume) if config.resume else (run.last if run.last.is_file() else None)
-    run_config = describe_run(config, processes, device, model, train_loader, val_loader, resume)
-    state = load_resumable(resume, run_config) if resume else None
+    run_config = describe_run(config, processes, device, model, train_loader, val_loader)
+    state, resume = restore_state(config, run, run_config, processes.main)
+    run_config["resume"] = str(resume) if resume else None
     if state is not None:
         model = restore_model(state, resume)
     model = model.to(device, memory_format=torch.channels_last)
@@ -337,12 +337,10 @@ def describe_run(
     model: torch.nn.Module,
     train_loader: DataLoader,
     val_loader: DataLoader,
-    resume: Path | None,
 ) -> dict:
     """The run's full config, as saved in its checkpoints and log."""
     return {
         **asdict(config),
-        "resume": str(resume) if resume else None,
         "num_workers": train_loader.num_workers,
         "image_size": train_loader.dataset.image_size,
         "spec_version": SPEC_VERSION,
@@ -374,16 +372,35 @@ def announce(
 # Restore and save
 
 
-def load_resumable(path: Path, run_config: dict) -> dict:
-    """A checkpoint to continue from: the full training state of the same run."""
-    state = load_checkpoint(path)
+def restore_state(
+    config: TrainConfig, run: RunFolder, run_config: dict, verbose: bool
+) -> tuple[dict | None, Path | None]:
+    """(state, its path) to continue from: --resume, else the run's `last`, else nothing. A `last` that
+    cannot be read (cut short where the file system lost a write) falls back to `best`: any full state
+    of the run continues it exactly, only from an earlier epoch."""
+    path = Path(config.resume) if config.resume else run.last if run.last.is_file() else None
+    if path is None:
+        return None, None
+    try:
+        state = load_checkpoint(path)
+    except FTensorError as error:
+        if config.resume or not run.best.is_file():
+            raise
+        if verbose:
+            print(f"{error} Resuming from {run.best} instead.")
+        path, state = run.best, load_checkpoint(run.best)
+    check_resumable(state, run_config, path)
+    return state, path
+
+
+def check_resumable(state: dict, run_config: dict, path: Path) -> None:
+    """A checkpoint to continue from holds the full training state of the same run."""
     if "optimizer" not in state:
         raise FTensorError(
             f"{path} holds weights only (a per-epoch checkpoint): resume from the run's "
             "checkpoints/encoder_last.pth or encoder_best.pth, which hold the optimiser state too."
         )
     check_same_run(state["config"], run_config, path)
-    return state
 
 
 def check_same_run(saved: dict, run_config: dict, path: Path) -> None:
