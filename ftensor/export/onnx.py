@@ -90,6 +90,10 @@ def export_graph(model: nn.Module, output: Path, image_size: int, metadata: dict
             verbose=False,
         )
     proto = program.model_proto
+    # torch's notes on the traced program list its symbolic ranges in an order that varies from process to
+    # process: without them the same checkpoint always exports to the same bytes (predict tells models
+    # apart by their sha256).
+    del proto.graph.metadata_props[:]
     onnx.helper.set_model_props(proto, metadata)
     onnx.checker.check_model(proto, full_check=True)
     atomic_write_bytes(output, proto.SerializeToString(), durable=True)

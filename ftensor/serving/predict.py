@@ -71,9 +71,11 @@ def claim_output(output: Path, model: Path) -> None:
         except (OSError, ValueError):
             theirs = {}
         if theirs.get("sha256") != mine["sha256"]:
+            other = theirs.get("model", "an unknown model")
+            other = f"an earlier version of {model}" if other == str(model) else other
             raise FTensorError(
-                f"{output} holds predictions of another model ({theirs.get('model', 'unknown')}); predicting "
-                f"with {model} there would mix two models' answers. Choose another --output, or delete {output}."
+                f"{output} holds predictions of another model ({other}); predicting with {model} there would "
+                f"mix two models' answers. Choose another --output, or delete {output}."
             )
         return
     if output.is_dir() and any(output.rglob("*.npy")):
