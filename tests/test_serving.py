@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -274,10 +275,11 @@ def test_serve_refuses_a_port_in_use_clearly(exported, capsys):
 def test_the_adaptive_batcher_runs_waiting_requests_together_and_answers_each():
     from ftensor.serving.service import AdaptiveBatcher
 
-    sizes = []
+    sizes, threads = [], set()
 
     def run(batch: np.ndarray) -> np.ndarray:
         sizes.append(len(batch))
+        threads.add(threading.current_thread().name)
         time.sleep(0.05)  # a busy model: requests pile up meanwhile
         if (batch == 13).any():
             raise RuntimeError("model failure")
@@ -293,6 +295,9 @@ def test_the_adaptive_batcher_runs_waiting_requests_together_and_answers_each():
     answers = asyncio.run(main())
     assert [int(a[0]) for a in answers] == [2 * k for k in range(10)]
     assert sizes[0] == 1 and max(sizes) == 4 and sum(sizes) == 10
+    # The model runs on a thread of its own, never on the pool that decodes uploads (nor the default one):
+    # however many slow decodes are queued, they cannot keep the model from running.
+    assert len(threads) == 1 and threads.pop().startswith("ftensor-model")
 
     async def failing() -> tuple:
         batcher = AdaptiveBatcher(run, max_batch_size=4)
