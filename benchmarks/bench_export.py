@@ -23,8 +23,9 @@ import torch
 from machine import describe, nominal_peak_gflops
 
 from ftensor.data import generate_dataset
+from ftensor.data.reader import split_images
 from ftensor.export.onnx import ClientGraph, export_graph, model_metadata
-from ftensor.export.parity import cpu_session, run_onnx, split_images
+from ftensor.export.parity import cpu_session, run_onnx
 from ftensor.export.quantize import quantize_int8
 from ftensor.model import build_model, count_parameters
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from machine import describe
 
+from ftensor.data.reader import split_images
 from ftensor.export.kernels import run_on_avx2_kernels
-from ftensor.export.parity import cpu_session, in_batches, judge_int8, run_onnx, split_images
+from ftensor.export.parity import cpu_session, in_batches, judge_int8, run_onnx
 from ftensor.export.quantize import quantize_int8
 from ftensor.runs import RunFolder
 

@@ -91,7 +91,8 @@ def evaluate_model(
     if not indices:
         raise FTensorError(f"{data_dir} has no samples in its {split!r} split: use --split all.")
     metrics, confusion = SpecMetrics(), np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
-    level_error = {level: [0, 0.0, 0.0] for level in ROLE_OF_LEVEL}  # pixels, squared error, absolute error
+    levels = HIERARCHY_SCALE + 1  # per true channel-3 value: pixels, squared error, absolute error
+    pixels, squared, absolute = np.zeros(levels, np.int64), np.zeros(levels), np.zeros(levels)
     worst_samples = Worst(worst)
     for start in tqdm(range(0, len(indices), batch_size), desc="val", unit="batch", disable=not progress):
         chunk = indices[start : start + batch_size]
@@ -102,12 +103,11 @@ def evaluate_model(
         confusion += np.bincount(
             truth[:, 2].ravel().astype(np.int64) * NUM_CLASSES + predicted[:, 2].ravel(), minlength=NUM_CLASSES**2
         ).reshape(NUM_CLASSES, NUM_CLASSES)
-        diff = (predicted[:, 3].astype(np.int64) - truth[:, 3]) / HIERARCHY_SCALE
-        for level, totals in level_error.items():
-            at_level = truth[:, 3] == level
-            totals[0] += int(at_level.sum())
-            totals[1] += float((diff[at_level] ** 2).sum())
-            totals[2] += float(np.abs(diff[at_level]).sum())
+        level = truth[:, 3].ravel()
+        diff = (predicted[:, 3].ravel().astype(np.int64) - level) / HIERARCHY_SCALE
+        pixels += np.bincount(level, minlength=levels)
+        squared += np.bincount(level, weights=diff * diff, minlength=levels)
+        absolute += np.bincount(level, weights=np.abs(diff), minlength=levels)
         wrong = (predicted[:, :3] != truth[:, :3]).any(axis=1).mean(axis=(1, 2))
         for k, index in enumerate(chunk):
             worst_samples.offer(float(wrong[k]), index, images[k], truth[k], predicted[k])
@@ -121,9 +121,13 @@ def evaluate_model(
         "metrics": scores,
         "criteria_met": criteria_met(scores),
         "hierarchy_by_role": {
-            ROLE_OF_LEVEL[level]: {"pixels": n, "mse": squared / n, "mean_abs_error": absolute / n}
-            for level, (n, squared, absolute) in sorted(level_error.items())
-            if n
+            role: {
+                "pixels": int(pixels[level]),
+                "mse": float(squared[level] / pixels[level]),
+                "mean_abs_error": float(absolute[level] / pixels[level]),
+            }
+            for level, role in sorted(ROLE_OF_LEVEL.items())
+            if pixels[level]
         },
         "color_confusions": largest_confusions(confusion),
         "worst": [{"index": -negative, "wrong_pixels": error} for error, negative, *_ in worst_samples.ranked()],

@@ -9,9 +9,10 @@ import onnxruntime as ort
 import pytest
 
 from ftensor.cli import main
+from ftensor.data.reader import split_images
 from ftensor.errors import FTensorError
 from ftensor.export.kernels import run_on_avx2_kernels, valgrind_available
-from ftensor.export.parity import judge_int8, split_images
+from ftensor.export.parity import judge_int8
 from ftensor.export.quantize import SATURATION_FREE_WEIGHT_LIMIT, largest_int8_weight
 from ftensor.spec import SPEC_VERSION
 

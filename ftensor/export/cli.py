@@ -30,9 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ftensor.data.reader import split_images
     from ftensor.errors import FTensorError
     from ftensor.export.onnx import export_graph, model_metadata
-    from ftensor.export.parity import check_int8, check_parity, format_int8, format_parity, split_images
+    from ftensor.export.parity import check_int8, check_parity, format_int8, format_parity
     from ftensor.runs import RunFolder, chosen
     from ftensor.training.checkpoint import load_trained_model
 
