@@ -4,7 +4,7 @@ Needs only numpy, the standard library and ftensor's torch-free contract module:
 
     from ftensor.client import FTensorClient
     client = FTensorClient("http://127.0.0.1:3000")
-    f_tensor = client.predict("poster.png")          # or raw bytes; size="model" for S×S
+    f_tensor = client.predict("poster.png")          # or raw bytes; size="model": shorter side S, proportions kept
     client.info()["class_names"]
 """
 

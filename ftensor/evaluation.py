@@ -17,15 +17,36 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ftensor.data.reader import list_indices, load_sample, read_dataset_info, split_indices
+from ftensor.data.reader import list_indices, load_sample, read_dataset_info, sample_sizes, size_batches, split_indices
 from ftensor.data.visualize import channel_images
 from ftensor.errors import FTensorError
 from ftensor.files import atomic_write_bytes, png_bytes
 from ftensor.metrics import SpecMetrics, criteria_met
+from ftensor.serving.resize import Prediction, crop_prediction, model_input, resize_prediction
 from ftensor.spec import CLASS_NAMES, HIERARCHY_SCALE, NUM_CLASSES, ROLES
 
 ROLE_OF_LEVEL = {int(round(role.hierarchy * HIERARCHY_SCALE)): name for name, role in ROLES.items()}
 Predictor = Callable[[np.ndarray], np.ndarray]  # uint8 (N, H, W, 3) → encoded F_Tensors uint8 (N, 4, H, W)
+
+
+@dataclass
+class Model:
+    """A model to score: its predictor on inputs of multiples of 16, its reference size S, what it is."""
+
+    run: Predictor
+    image_size: int
+    kind: str
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        """Encoded F_Tensors of a batch of one size, read at its own proportions as every path reads it."""
+        pictures = [Image.fromarray(image) for image in images]
+        pixels, fitted = model_input(pictures, self.image_size)
+        if pixels.shape[1:3] == images.shape[1:3]:  # already at the model's scale: nothing to map back
+            return self.run(pixels)
+        size = (images.shape[2], images.shape[1])
+        return np.stack(
+            [resize_prediction(crop_prediction(Prediction(f), fitted), size).f_tensor for f in self.run(pixels)]
+        )
 
 
 @dataclass
@@ -46,8 +67,8 @@ class Worst:
         return sorted(self.heap, key=lambda item: item[:2], reverse=True)
 
 
-def load_predictor(model: Path) -> tuple[Predictor, str]:
-    """A function from images to encoded F_Tensors, and what kind of model it is."""
+def load_model(model: Path) -> Model:
+    """A checkpoint (torch) or an ONNX file (onnxruntime, no torch) ready to score."""
     if not model.is_file():
         raise FTensorError(
             f"model not found at {model}: give a checkpoint (.pth) or an ONNX file from `ftensor export`."
@@ -58,18 +79,19 @@ def load_predictor(model: Path) -> tuple[Predictor, str]:
         from ftensor.export.onnx import ClientGraph
         from ftensor.training.checkpoint import load_trained_model
 
-        graph = ClientGraph(load_trained_model(model)[0]).eval()
+        network, info = load_trained_model(model)
+        graph = ClientGraph(network).eval()
 
         def run_checkpoint(images: np.ndarray) -> np.ndarray:
             with torch.no_grad():
                 return graph(torch.from_numpy(images))[0].numpy()
 
-        return run_checkpoint, "checkpoint (PyTorch)"
+        return Model(run_checkpoint, info["image_size"], "checkpoint (PyTorch)")
     from ftensor.serving.runtime import Runtime
 
     runtime = Runtime(model)
     kind = "int8 ONNX" if "quantization" in runtime.metadata else "ONNX"
-    return (lambda images: runtime.run(images)[0]), f"{kind} (onnxruntime)"
+    return Model(lambda images: runtime.run(images)[0], runtime.image_size, f"{kind} (onnxruntime)")
 
 
 def evaluate_model(
@@ -85,21 +107,24 @@ def evaluate_model(
     """(report, the `worst` samples as (error, -index, image, truth, prediction)); see the module doc."""
     from tqdm import tqdm
 
-    predict, kind = load_predictor(model)
-    size = int(read_dataset_info(data_dir)["image_size"])
+    scorer = load_model(model)
+    info = read_dataset_info(data_dir)
     indices = split_indices(list_indices(data_dir), split, val_fraction)[:max_images]
     if not indices:
         raise FTensorError(f"{data_dir} has no samples in its {split!r} split: use --split all.")
+    sizes = sample_sizes(data_dir, indices, info)
     metrics, confusion = SpecMetrics(), np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
+    by_size: dict[tuple[int, int], SpecMetrics] = {}
     levels = HIERARCHY_SCALE + 1  # per true channel-3 value: pixels, squared error, absolute error
     pixels, squared, absolute = np.zeros(levels, np.int64), np.zeros(levels), np.zeros(levels)
     worst_samples = Worst(worst)
-    for start in tqdm(range(0, len(indices), batch_size), desc="val", unit="batch", disable=not progress):
-        chunk = indices[start : start + batch_size]
-        pairs = [load_sample(data_dir, index, size) for index in chunk]
+    for positions in tqdm(size_batches(sizes, batch_size), desc="val", unit="batch", disable=not progress):
+        chunk = [indices[k] for k in positions]
+        pairs = [load_sample(data_dir, index) for index in chunk]
         images, truth = np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
-        predicted = predict(images)
+        predicted = scorer.predict(images)
         metrics.update(predicted, truth)
+        by_size.setdefault(sizes[positions[0]], SpecMetrics()).update(predicted, truth)
         confusion += np.bincount(
             truth[:, 2].ravel().astype(np.int64) * NUM_CLASSES + predicted[:, 2].ravel(), minlength=NUM_CLASSES**2
         ).reshape(NUM_CLASSES, NUM_CLASSES)
@@ -114,12 +139,16 @@ def evaluate_model(
     scores = metrics.compute()
     report = {
         "model": str(model),
-        "kind": kind,
+        "kind": scorer.kind,
+        "model_image_size": scorer.image_size,
         "data_dir": str(data_dir),
         "split": split,
         "images": len(indices),
         "metrics": scores,
         "criteria_met": criteria_met(scores),
+        "by_size": {
+            f"{w}x{h}": {"images": sizes.count((w, h)), **part.compute()} for (w, h), part in sorted(by_size.items())
+        },
         "hierarchy_by_role": {
             role: {
                 "pixels": int(pixels[level]),
@@ -170,6 +199,8 @@ def worst_grid(samples: list[tuple], path: Path, gap: int = 4) -> None:
         )
         rows.append(np.asarray(canvas))
     if rows:
+        width = max(row.shape[1] for row in rows)  # designs differ in size: narrower rows padded in grey
+        rows = [np.pad(row, ((0, gap), (0, width - row.shape[1]), (0, 0)), constant_values=200) for row in rows]
         atomic_write_bytes(path, png_bytes(np.concatenate(rows)))
 
 
@@ -184,6 +215,12 @@ def format_report(report: dict) -> str:
         + "  ".join(
             f"{name} {report['metrics'][name]:.4f} ({op} {threshold}: {'met' if met[name] else 'UNMET'})"
             for name, op, threshold in SUCCESS_CRITERIA
+        ),
+        "per size (W×H: images, text IoU, image IoU, colour accuracy, hierarchy MSE):",
+        *(
+            f"  {size:>9}: {m['images']:>5}  {m['text_iou']:.4f}  {m['image_iou']:.4f}  "
+            f"{m['color_accuracy']:.4f}  {m['hierarchy_mse']:.4f}"
+            for size, m in report["by_size"].items()
         ),
         "hierarchy error by role (pixels whose true role it is):",
         *(

@@ -1,4 +1,4 @@
-"""The P_Image / F_Tensor contract (docs/FTENSOR_SPEC.md, version 1) as constants and codecs.
+"""The P_Image / F_Tensor contract (docs/FTENSOR_SPEC.md, version 2) as constants and codecs.
 
 Everything that reads or writes an F_Tensor, names an ONNX tensor or puts an array on the wire
 takes it from here, so each rule lives in one place. It imports only numpy: serving and the client
@@ -15,7 +15,8 @@ import numpy as np
 
 from ftensor.errors import FTensorError
 
-SPEC_VERSION = 1
+SPEC_VERSION = 2
+READABLE_SPEC_VERSIONS = (1, 2)  # every version-1 dataset (all square) is a valid version-2 one
 DEFAULT_IMAGE_SIZE = 256  # S of a design when none is asked for
 NUM_CLASSES = 12
 CHANNELS = ("text", "image", "color", "hierarchy")
@@ -140,6 +141,12 @@ def encode_f_tensor(text: np.ndarray, image: np.ndarray, color: np.ndarray, hier
     return out
 
 
+MAX_ASPECT = 4  # a design's longer side is at most 4× its shorter one
+# The generator's default mix of proportions, W:H (a repeat weighs more): squares stay the common case,
+# then the portrait posters, social posts and stories, landscape slides and wide web banners designs come in.
+DEFAULT_ASPECTS = ("1:1", "1:1", "1:1", "1:1", "4:5", "3:4", "2:3", "9:16", "1:3", "5:4", "4:3", "3:2", "16:9", "3:1")
+
+
 def check_image_size(image_size: int) -> int:
     """Validate an image size against the spec (a multiple of 16, at least 64)."""
     if image_size < 64 or image_size % 16:
@@ -148,6 +155,38 @@ def check_image_size(image_size: int) -> int:
             "(for example 128 or 256)."
         )
     return image_size
+
+
+def check_design_size(width: int, height: int) -> tuple[int, int]:
+    """Validate a W×H design size: each side a multiple of 16 from 64 up, aspect from 1:4 to 4:1."""
+    if min(width, height) < 64 or width % 16 or height % 16 or max(width, height) > MAX_ASPECT * min(width, height):
+        raise FTensorError(
+            f"design size {width}x{height} is not allowed: each side must be a multiple of 16 from 64 up and "
+            f"the aspect ratio within 1:{MAX_ASPECT} to {MAX_ASPECT}:1 (for example 256x256, 448x256 or 256x384)."
+        )
+    return width, height
+
+
+def aspect_size(aspect: str, image_size: int) -> tuple[int, int]:
+    """The W×H of an aspect ratio 'W:H' whose shorter side is `image_size` (S), the longer side rounded to
+    a multiple of 16: 16:9 at S = 128 is 224×128."""
+    try:
+        w, h = (float(part) for part in aspect.split(":"))
+        if w <= 0 or h <= 0:
+            raise ValueError
+    except ValueError as error:
+        raise FTensorError(f"aspect ratio {aspect!r} is not W:H with positive numbers (for example 16:9).") from error
+    longer = int(round(image_size * max(w, h) / min(w, h) / 16)) * 16
+    return check_design_size(*((longer, image_size) if w >= h else (image_size, longer)))
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'448x256' → (448, 256), checked against the spec."""
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError as error:
+        raise FTensorError(f"size {text!r} is not WxH in pixels (for example 448x256).") from error
+    return check_design_size(width, height)
 
 
 # The wire format of an array in an HTTP response: shape, dtype and the zlib-compressed C-order bytes.

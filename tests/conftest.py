@@ -10,13 +10,14 @@ from ftensor.cli import main
 from ftensor.data import generate_dataset
 
 SIZE = 64
+MIX = ((64, 64), (64, 64), (112, 64), (64, 128))  # squares, 16:9 and 1:2: every path meets other proportions
 os.environ["BENTOML_DO_NOT_TRACK"] = "True"
 
 
 @pytest.fixture(scope="session")
 def dataset(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("export_data")
-    generate_dataset(data_dir, 40, image_size=SIZE, seed=0, progress=False)
+    generate_dataset(data_dir, 40, seed=0, progress=False, sizes=MIX)
     return data_dir
 
 

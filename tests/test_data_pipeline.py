@@ -86,9 +86,9 @@ def test_loader_returns_normalised_tensors_and_a_stable_split(tmp_path):
     assert len(train) + len(val) == 60 and not set(train.indices) & set(val.indices)
     assert 3 <= len(val) <= 9
     image, f_tensor = val[0]
-    assert image.dtype == torch.float32 and image.shape == (3, SIZE, SIZE)
-    assert 0.0 <= image.min() and image.max() <= 1.0
     png = np.array(Image.open(sample_paths(tmp_path, val.indices[0])["image"]))
+    assert image.dtype == torch.float32 and image.shape == (3, *png.shape[:2]) and min(png.shape[:2]) == SIZE
+    assert 0.0 <= image.min() and image.max() <= 1.0
     assert torch.equal(image, torch.from_numpy(png).permute(2, 0, 1).float() / 255)
     stored = np.load(sample_paths(tmp_path, val.indices[0])["f_tensor"])
     assert f_tensor.dtype == torch.uint8 and torch.equal(f_tensor, torch.from_numpy(stored))
@@ -157,12 +157,43 @@ def test_dataset_stats_counts_and_flags_corrupt_samples(tmp_path, capsys):
     assert "000007" in capsys.readouterr().out
 
 
-def test_a_missing_font_is_a_clear_error(monkeypatch):
-    from ftensor.data import fonts
+def test_sizes_are_drawn_per_sample_and_declared_in_dataset_json(tmp_path, capsys):
+    data = tmp_path / "d"
+    command = ["generate", "--num_samples", "24", "--data_dir", str(data), "--sizes", "64x64,112x64,64x192"]
+    assert main(command) == 0
+    info = json.loads((data / "dataset.json").read_text())
+    assert info["spec_version"] == 2 and info["image_size"] == 64
+    declared = {tuple(item["size"]): item["count"] for item in info["sizes"]}
+    assert set(declared) == {(64, 64), (112, 64), (64, 192)} and sum(declared.values()) == 24
+    for index in range(24):
+        meta = json.loads(sample_paths(data, index)["metadata"].read_text())
+        w, h = meta["width"], meta["height"]
+        assert declared[(w, h)] and np.load(sample_paths(data, index)["f_tensor"]).shape == (4, h, w)
+        assert Image.open(sample_paths(data, index)["image"]).size == (w, h) and meta["image_size"] == min(w, h)
+    assert "112×64" in capsys.readouterr().out
+    assert main([*command[:-1], "64x64"]) == 2, "another size mix is refused in the same directory"
+    assert "64x64,112x64,64x192" in capsys.readouterr().err
+    assert main(["generate", "--num_samples", "2", "--data_dir", str(tmp_path / "e"), "--sizes", "64x320"]) == 2
+    assert "1:4 to 4:1" in capsys.readouterr().err
+    assert main(["generate", "--num_samples", "2", "--data_dir", str(tmp_path / "e"), "--aspects", "16-9"]) == 2
+    assert "W:H" in capsys.readouterr().err
 
-    fonts.font_files.cache_clear()
-    monkeypatch.setitem(sys.modules, "font_source_sans_pro", None)
-    monkeypatch.setattr(fonts, "SYSTEM_FONTS", (("/nonexistent/a.ttf", "/nonexistent/b.ttf"),))
-    with pytest.raises(FTensorError, match="pip install font-source-sans-pro"):
-        fonts.font_files()
-    fonts.font_files.cache_clear()
+
+def test_batches_hold_one_size_and_follow_seed_and_epoch(tmp_path):
+    from ftensor.data.dataset import SizeBatchSampler
+
+    sizes = [(64, 64)] * 10 + [(112, 64)] * 7 + [(64, 128)] * 5
+    sampler = SizeBatchSampler(sizes, 2, shuffle=True, seed=3)
+    sampler.set_epoch(1)
+    first = list(sampler)
+    assert len(first) == len(sampler) == 5 + 3 + 2
+    assert all(len({sizes[p] for p, _ in batch}) == 1 and len(batch) == 2 for batch in first)
+    assert all(epoch == 1 for batch in first for _, epoch in batch)
+    assert first == list(sampler), "the order is a function of (seed, epoch)"
+    sampler.set_epoch(2)
+    assert list(sampler) != first
+    ranks = [SizeBatchSampler(sizes, 2, True, 3, world=2, rank=r) for r in (0, 1)]
+    seen = [{p for batch in r for p, _ in batch} for r in ranks]
+    assert len(ranks[0]) == len(ranks[1]) == len(list(ranks[0])) == 5 and not seen[0] & seen[1]
+    every = list(SizeBatchSampler(sizes, 4))
+    assert sorted(p for batch in every for p in batch) == list(range(22)), "evaluation sees every sample once"

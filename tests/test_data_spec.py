@@ -8,8 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from ftensor.data.fonts import font_files, load_font
+from ftensor.data.fonts import font_families
+from ftensor.data.generate import mix_sizes
 from ftensor.data.layout import sample_paths
+from ftensor.data.render import Raster, render_line
+from ftensor.data.textures import TEXTURE_KINDS
+from ftensor.data.variety import LAYOUTS
 from ftensor.spec import ANCHOR_LUMA, PALETTE, ROLES, SPEC_VERSION, Z_ORDER, font_sizes, luma, nearest_class
 
 NUM_SAMPLES = 300
@@ -21,7 +25,7 @@ def samples(tmp_path_factory):
     from ftensor.data.generate import generate_dataset
 
     data_dir = tmp_path_factory.mktemp("spec")
-    generate_dataset(data_dir, NUM_SAMPLES, image_size=SIZE, seed=7, workers=2, progress=False)
+    generate_dataset(data_dir, NUM_SAMPLES, image_size=SIZE, seed=7, workers=2, progress=False)  # the default mix
     out = []
     for index in range(NUM_SAMPLES):
         paths = sample_paths(data_dir, index)
@@ -32,9 +36,9 @@ def samples(tmp_path_factory):
     return out
 
 
-def geometry_mask(element: dict, size: int) -> np.ndarray:
+def geometry_mask(element: dict, width: int, height: int) -> np.ndarray:
     """The pixels an element covers, re-derived from its metadata alone."""
-    mask = np.zeros((size, size), bool)
+    mask = np.zeros((height, width), bool)
     if element["kind"] in ("shape", "button") and element.get("shape") in ("ellipse", "rounded"):
         x0, y0, x1, y1 = element["geometry"]
         picture = Image.new("1", (x1 - x0, y1 - y0))
@@ -43,10 +47,10 @@ def geometry_mask(element: dict, size: int) -> np.ndarray:
             draw.ellipse((0, 0, x1 - x0 - 1, y1 - y0 - 1), fill=1)
         else:
             draw.rounded_rectangle((0, 0, x1 - x0 - 1, y1 - y0 - 1), radius=element["radius"], fill=1)
-        full = np.zeros((size + 2 * (y1 - y0) + 2 * (x1 - x0),) * 2, bool)  # room for off-canvas parts
-        off = (y1 - y0) + (x1 - x0)
+        off = (y1 - y0) + (x1 - x0)  # room for off-canvas parts
+        full = np.zeros((height + 2 * off, width + 2 * off), bool)
         full[off + y0 : off + y1, off + x0 : off + x1] = np.asarray(picture, bool)
-        return full[off : off + size, off : off + size]
+        return full[off : off + height, off : off + width]
     x0, y0, x1, y1 = element["bbox"]
     mask[y0:y1, x0:x1] = True
     return mask
@@ -55,10 +59,10 @@ def geometry_mask(element: dict, size: int) -> np.ndarray:
 def rederive(meta: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(text, image, color, owner) maps painted from metadata in z order; owner = element index,
     or -(1 + element index) where a text line box of that element is on top."""
-    size = meta["image_size"]
-    text = np.zeros((size, size), np.uint8)
-    image = np.zeros((size, size), np.uint8)
-    owner = np.full((size, size), -(10**6), np.int64)
+    width, height = meta["width"], meta["height"]
+    text = np.zeros((height, width), np.uint8)
+    image = np.zeros((height, width), np.uint8)
+    owner = np.full((height, width), -(10**6), np.int64)
     order = sorted(range(len(meta["elements"])), key=lambda k: meta["elements"][k]["z"])  # stable in list order
     for k in order:
         element = meta["elements"][k]
@@ -68,7 +72,7 @@ def rederive(meta: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
                 text[y0:y1, x0:x1] = 1
                 owner[y0:y1, x0:x1] = -(1 + k)
             continue
-        mask = geometry_mask(element, size)
+        mask = geometry_mask(element, width, height)
         owner[mask] = k
         if element["kind"] == "image":
             image[mask] = 1
@@ -79,8 +83,9 @@ def rederive(meta: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
 
 def test_f_tensor_rederived_from_metadata(samples):
     for image, f_tensor, meta in samples:
-        assert f_tensor.dtype == np.uint8 and f_tensor.shape == (4, SIZE, SIZE)
-        assert image.dtype == np.uint8 and image.shape == (SIZE, SIZE, 3)
+        width, height = meta["width"], meta["height"]
+        assert f_tensor.dtype == np.uint8 and f_tensor.shape == (4, height, width)
+        assert image.dtype == np.uint8 and image.shape == (height, width, 3)
         text, img, color, owner = rederive(meta)
         assert (owner > -(10**6)).all(), "the background must cover every pixel"
         np.testing.assert_array_equal(f_tensor[0], text, err_msg=f"text channel of {meta['index']}")
@@ -94,6 +99,8 @@ def test_f_tensor_rederived_from_metadata(samples):
 def test_metadata_follows_the_spec(samples):
     for _, _, meta in samples:
         assert meta["spec_version"] == SPEC_VERSION and meta["image_size"] == SIZE and meta["seed"] == 7
+        assert min(meta["width"], meta["height"]) == SIZE and meta["width"] % 16 == meta["height"] % 16 == 0
+        assert max(meta["width"], meta["height"]) <= 4 * SIZE
         elements = meta["elements"]
         kinds = [e["kind"] for e in elements]
         assert kinds[0] == "background" and kinds.count("background") == 1
@@ -138,18 +145,16 @@ def test_text_contrasts_with_everything_under_it(samples):
 
 
 def test_text_boxes_hold_ink_touching_every_edge(samples):
-    """Re-render each line from its metadata: the tight ink box matches, and every glyph pixel in
-    the P_Image is as close to the text's drawn colour as its coverage demands."""
-    fonts = {path.stem: weight for weight, path in font_files().items()}
+    """Re-render each line from its metadata (family, weight, size and rasterisation): the tight ink box
+    matches, and every glyph pixel in the P_Image is as close to the text's drawn colour as its coverage
+    demands."""
     for image, _, meta in samples:
         for e in meta["elements"]:
             if e["kind"] != "text":
                 continue
-            font = load_font(fonts[e["font"]], e["font_size"])
+            raster = Raster(**e["raster"])
             for line in e["lines"]:
-                mask = Image.new("L", (SIZE * 2, SIZE))
-                ImageDraw.Draw(mask).text((4, 4), line["text"], font=font, fill=255)
-                coverage = np.asarray(mask.crop(mask.getbbox()))
+                coverage = render_line(line["text"], e["font"], e["font_weight"], e["font_size"], raster).coverage
                 x0, y0, x1, y1 = line["bbox"]
                 assert coverage.shape == (y1 - y0, x1 - x0), f"ink box of {line['text']!r} in {meta['index']}"
                 for edge in (coverage[0], coverage[-1], coverage[:, 0], coverage[:, -1]):
@@ -186,9 +191,13 @@ def test_designs_vary(samples):
     textures = {e["texture"] for _, _, meta in samples for e in meta["elements"] if e["kind"] == "image"}
     shapes = {e["shape"] for _, _, meta in samples for e in meta["elements"] if e["kind"] == "shape"}
     classes = {e["color_class"] for _, _, meta in samples for e in meta["elements"]}
-    assert layouts == {"poster", "slide", "banner", "card", "photo"}
+    assert layouts == set(LAYOUTS)
     assert roles == set(ROLES)
-    assert textures == {"blobs", "gradient", "scene", "bokeh"}
+    assert textures == set(TEXTURE_KINDS)
+    fonts = {e["font"] for _, _, meta in samples for e in meta["elements"] if e["kind"] == "text"}
+    assert fonts == set(font_families())
+    sizes = {(meta["width"], meta["height"]) for _, _, meta in samples}
+    assert sizes == set(mix_sizes(SIZE))
     assert shapes == {"rect", "rounded", "ellipse", "band"}
     assert classes == set(range(12))
     fills = {e.get("fill") for _, _, meta in samples for e in meta["elements"] if e["kind"] == "background"}
@@ -201,7 +210,7 @@ def test_designs_whose_copy_found_no_contrast_still_get_a_text_block(seed, index
     class contrasts with both); the spec wants 1–6."""
     from ftensor.data.render import render_sample
 
-    elements = render_sample(seed, index, size).metadata["elements"]
+    elements = render_sample(seed, index, size, size).metadata["elements"]
     blocks = [e for e in elements if e["kind"] == "text" and e["role"] != "button"]
     assert 1 <= len(blocks) <= 6
     for block in blocks:

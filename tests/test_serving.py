@@ -64,7 +64,9 @@ def runtime(exported):
 
 @pytest.fixture(scope="module")
 def design(dataset) -> Image.Image:
-    return Image.open(dataset / "images" / "000000.png").convert("RGB")
+    """The dataset's first square design."""
+    squares = (Image.open(path) for path in sorted((dataset / "images").glob("*.png")))
+    return next(image for image in squares if image.size == (64, 64)).convert("RGB")
 
 
 @pytest.fixture(scope="module")
@@ -98,12 +100,13 @@ def test_runtime_predicts_the_spec_encoding_at_original_or_model_size(runtime, d
     }
     assert np.array_equal(probs["color_prob"].argmax(0), f_tensor[2])
     assert np.array_equal(np.rint(probs["hierarchy"][0] * 255), f_tensor[3])
-    # At the input's own size, the class channels are the model-size ones resized by nearest neighbour.
-    wide = design.resize((128, 192))
-    at_original = runtime.predict(wide).f_tensor
-    at_model = runtime.predict(wide, original_size=False).f_tensor
-    assert at_original.shape == (4, 192, 128)
-    assert np.array_equal(at_original[:, 1::3, ::2], at_model)
+    # A tall image is read at its own proportions (shorter side 64, never squashed), and at its own size the
+    # channels are the model-scale ones resized by nearest neighbour.
+    tall = design.resize((128, 192))
+    at_original = runtime.predict(tall).f_tensor
+    at_model = runtime.predict(tall, original_size=False).f_tensor
+    assert at_original.shape == (4, 192, 128) and at_model.shape == (4, 96, 64)
+    assert np.array_equal(at_original[:, ::2, ::2], at_model)
 
 
 def test_runtime_accepts_any_image_mode(runtime, design, tmp_path):
@@ -275,38 +278,45 @@ def test_serve_refuses_a_port_in_use_clearly(exported, capsys):
 def test_the_adaptive_batcher_runs_waiting_requests_together_and_answers_each():
     from ftensor.serving.service import AdaptiveBatcher
 
-    sizes, threads = [], set()
+    shapes, threads = [], set()
 
     def run(batch: np.ndarray) -> np.ndarray:
-        sizes.append(len(batch))
+        shapes.append(batch.shape)
         threads.add(threading.current_thread().name)
         time.sleep(0.05)  # a busy model: requests pile up meanwhile
         if (batch == 13).any():
             raise RuntimeError("model failure")
         return batch * 2
 
+    def request(value: int, height: int = 2) -> np.ndarray:
+        return np.full((height, 2, 3), value)
+
     async def main() -> list:
-        batcher = AdaptiveBatcher(run, max_batch_size=4)
-        first = asyncio.ensure_future(batcher(np.full(3, 0)))  # finds the model idle: runs alone, at once
+        batcher = AdaptiveBatcher(run, max_batch_pixels=4 * 2 * 2)  # four 2×2 inputs a call
+        first = asyncio.ensure_future(batcher(request(0)))  # finds the model idle: runs alone, at once
         await asyncio.sleep(0.01)
-        rest = await asyncio.gather(*(batcher(np.full(3, k)) for k in range(1, 10)))
+        rest = await asyncio.gather(*(batcher(request(k, 2 + 2 * (k % 2))) for k in range(1, 10)))
         return [await first, *rest]
 
     answers = asyncio.run(main())
-    assert [int(a[0]) for a in answers] == [2 * k for k in range(10)]
-    assert sizes[0] == 1 and max(sizes) == 4 and sum(sizes) == 10
+    assert [int(a[0, 0, 0]) for a in answers] == [2 * k for k in range(10)]
+    assert [a.shape[0] for a in answers] == [2 + 2 * (k % 2) for k in range(10)], "each gets its own answer"
+    # One input size a call, within the pixel budget: four 2×2 inputs, or two 4×2.
+    assert shapes[0][0] == 1
+    assert max(s[0] for s in shapes if s[1] == 2) == 4 and max(s[0] for s in shapes if s[1] == 4) == 2
+    assert sum(s[0] for s in shapes) == 10
     # The model runs on a thread of its own, never on the pool that decodes uploads (nor the default one):
     # however many slow decodes are queued, they cannot keep the model from running.
     assert len(threads) == 1 and threads.pop().startswith("ftensor-model")
 
     async def failing() -> tuple:
-        batcher = AdaptiveBatcher(run, max_batch_size=4)
-        failed = await asyncio.gather(batcher(np.full(3, 13)), batcher(np.full(3, 1)), return_exceptions=True)
-        return failed, await batcher(np.full(3, 2))
+        batcher = AdaptiveBatcher(run, max_batch_pixels=16)
+        failed = await asyncio.gather(batcher(request(13)), batcher(request(1)), return_exceptions=True)
+        return failed, await batcher(request(2))
 
     failed, later = asyncio.run(failing())
     assert all(isinstance(f, RuntimeError) for f in failed), "every request of a failed batch gets the error"
-    assert int(later[0]) == 4, "and the batcher goes on serving"
+    assert int(later[0, 0, 0]) == 4, "and the batcher goes on serving"
 
 
 @pytest.fixture(scope="module")
@@ -336,12 +346,12 @@ def test_http_predict_equals_the_in_process_runtime(server, runtime, design, dat
     status, response = post(f"{server}/predict", body, content_type)
     payload = json.loads(response)
     assert status == 200
-    assert payload["spec_version"] == 1 and payload["shape"] == [4, 64, 64] and payload["dtype"] == "uint8"
+    assert payload["spec_version"] == 2 and payload["shape"] == [4, 64, 64] and payload["dtype"] == "uint8"
     assert payload["channels"] == ["text", "image", "color", "hierarchy"] and payload["encoding"] == "zlib+base64"
     assert np.array_equal(decode_array(payload), runtime.predict(design).f_tensor)
     wide = encode(design.resize((160, 96)).convert("RGBA"))
     assert np.array_equal(client.predict(wide), runtime.predict(wide).f_tensor)
-    assert client.predict(wide).shape == (4, 96, 160) and client.predict(wide, size="model").shape == (4, 64, 64)
+    assert client.predict(wide).shape == (4, 96, 160) and client.predict(wide, size="model").shape == (4, 64, 107)
     # Concurrent requests share model calls (adaptive batching) and each gets its own answer.
     paths = sorted((dataset / "images").glob("*.png"))[:12]
     with ThreadPoolExecutor(12) as pool:
@@ -352,7 +362,7 @@ def test_http_predict_equals_the_in_process_runtime(server, runtime, design, dat
 
 def test_info_health_metrics_and_docs(server, exported):
     info = FTensorClient(server).info()
-    assert info["spec_version"] == 1 and info["image_size"] == 64 and info["preset"] == "tiny"
+    assert info["spec_version"] == 2 and info["image_size"] == 64 and info["preset"] == "tiny"
     assert len(info["class_names"]) == 12 and len(info["palette"]) == 12 and "f_tensor" in info["heads"]
     for route in ("/livez", "/readyz"):
         with urlopen(f"{server}{route}", timeout=10) as response:
@@ -455,3 +465,85 @@ def test_predict_and_serve_work_in_a_virtual_environment_without_torch(exported,
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def ink_model(tmp_path_factory):
+    """A model whose answer is known: text wherever a pixel is dark, nothing else. Exported like any model,
+    it shows where every path (runtime, `ftensor predict`, HTTP) maps a model's answer back to the image."""
+    import torch
+
+    from ftensor.export.onnx import export_graph, model_metadata
+
+    class DarkInk(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+            luma = 0.299 * x[:, :1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]
+            zero = torch.zeros_like(luma)
+            return {"text": 40 * (0.5 - luma), "image": zero - 10, "color": zero.repeat(1, 12, 1, 1), "hierarchy": zero}
+
+    path = tmp_path_factory.mktemp("ink") / "ink.onnx"
+    return export_graph(DarkInk(), path, 64, model_metadata(64, "dark-ink", 0, None))
+
+
+def design_with_a_line(width: int, height: int, box: tuple[int, int, int, int]) -> Image.Image:
+    """A white design with one black line of text of the box's height, its ink inside `box`."""
+    from PIL import ImageDraw
+
+    from ftensor.data.fonts import load_font
+
+    image = Image.new("RGB", (width, height), "white")
+    x0, y0, x1, y1 = box
+    font = load_font("source-sans-pro", "bold", y1 - y0)
+    ink = font.getbbox("Summer Sale")
+    line = Image.new("L", (ink[2] - ink[0], ink[3] - ink[1]))
+    ImageDraw.Draw(line).text((-ink[0], -ink[1]), "Summer Sale", font=font, fill=255)
+    line = line.resize((x1 - x0, y1 - y0))
+    image.paste((0, 0, 0), (x0, y0), line)
+    return image
+
+
+# (width, height) of a 16:9 slide and a 1:3 banner, and where each one's line of text is drawn.
+LINES = {"16:9": ((1280, 720), (160, 300, 900, 400)), "1:3": ((240, 720), (30, 500, 210, 540))}
+
+
+def check_line_found(f_tensor: np.ndarray, size: tuple[int, int], box: tuple[int, int, int, int]) -> None:
+    """The answer is at the image's size and finds the line where it was drawn, nowhere else."""
+    width, height = size
+    assert f_tensor.shape == (4, height, width) and f_tensor.dtype == np.uint8
+    x0, y0, x1, y1 = box
+    found = f_tensor[0].astype(bool)
+    margin = max(width, height) // 32  # a pixel or two at the model's scale
+    outside = found.copy()
+    outside[y0 - margin : y1 + margin, x0 - margin : x1 + margin] = False
+    assert not outside.any(), "text found where none was drawn"
+    inside = found[y0:y1, x0:x1]
+    assert inside.mean() > 0.2 and inside[:, : (x1 - x0) // 4].any() and inside[:, -(x1 - x0) // 4 :].any()
+
+
+@pytest.mark.parametrize("aspect", LINES)
+def test_non_square_designs_are_read_at_their_own_proportions(ink_model, aspect, tmp_path):
+    (width, height), box = LINES[aspect]
+    image = design_with_a_line(width, height, box)
+    runtime = Runtime(ink_model)
+    at_model = runtime.predict(image, original_size=False).f_tensor
+    assert at_model.shape[1:] == ((64, 114) if width > height else (192, 64)), "shorter side S, never squashed"
+    check_line_found(runtime.predict(image).f_tensor, (width, height), box)
+    # `ftensor predict` writes the same answer.
+    image.save(tmp_path / "design.png")
+    out = tmp_path / "out"
+    assert (
+        main(["predict", "--model", str(ink_model), "--input", str(tmp_path / "design.png"), "--output", str(out)]) == 0
+    )
+    check_line_found(np.load(next(out.rglob("design*.npy"))), (width, height), box)
+
+
+def test_http_reads_non_square_designs_at_their_own_proportions(ink_model):
+    import bentoml
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FTENSOR_MODEL", str(ink_model))
+        with bentoml.serve("ftensor.serving.service:FTensorService", host="127.0.0.1", port=free_port()) as server:
+            wait_ready(server.url)
+            client = FTensorClient(server.url)
+            for (width, height), box in LINES.values():
+                check_line_found(client.predict(encode(design_with_a_line(width, height, box))), (width, height), box)

@@ -17,13 +17,14 @@ from ftensor.training import train as training
 from ftensor.training.checkpoint import load_checkpoint
 
 SIZE = 64
+MIX = ((64, 64), (64, 64), (112, 64), (64, 128))
 TINY = ["--preset", "tiny", "--batch_size", "4", "--num_workers", "0", "--lr", "3e-3"]
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("train_data")
-    generate_dataset(data_dir, 48, image_size=SIZE, seed=0, progress=False)
+    generate_dataset(data_dir, 48, seed=0, progress=False, sizes=MIX)
     return data_dir
 
 
@@ -52,7 +53,7 @@ def test_a_tiny_run_writes_every_output(dataset, tmp_path, capsys):
     assert "text_iou" in capsys.readouterr().out
     last = load_checkpoint(tmp_path / "checkpoints/encoder_last.pth")
     assert {"model", "optimizer", "scheduler", "epoch", "best_val_loss", "rng", "config"} <= set(last)
-    assert last["config"]["spec_version"] == 1 and last["epoch"] == 2
+    assert last["config"]["spec_version"] == 2 and last["epoch"] == 2
     epoch = load_checkpoint(tmp_path / "checkpoints/encoder_epoch_002.pth")
     assert set(epoch) == {"model", "epoch", "val_metrics", "config"}, "per-epoch checkpoints hold weights only"
     assert all(torch.equal(epoch["model"][k], v) for k, v in last["model"].items())

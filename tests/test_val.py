@@ -39,14 +39,19 @@ def test_val_reports_roles_confusions_and_a_picture_of_the_worst_samples(exporte
     assert report["images"] == 40 and report["split"] == "all"
     roles = report["hierarchy_by_role"]
     assert {"background", "headline"} <= set(roles) <= set(ROLES)
-    assert sum(r["pixels"] for r in roles.values()) == 40 * 64 * 64, "every pixel has exactly one true role"
+    sizes = [Image.open(path).size for path in sorted((dataset / "images").glob("*.png"))]
+    assert sum(r["pixels"] for r in roles.values()) == sum(w * h for w, h in sizes), "every pixel has one true role"
+    assert {size: part["images"] for size, part in report["by_size"].items()} == {
+        f"{w}x{h}": sizes.count((w, h)) for w, h in set(sizes)
+    }, "metrics per design size, each over its own images"
     assert all(0 <= r["mse"] <= r["mean_abs_error"] <= 1 for r in roles.values())
     confusions = report["color_confusions"]
     assert 0 < len(confusions) <= 5 and confusions == sorted(confusions, key=lambda c: -c["pixels"])
     errors = [w["wrong_pixels"] for w in report["worst"]]
     assert len(errors) == 3 and errors == sorted(errors, reverse=True)
     grid = np.asarray(Image.open(tmp_path / "worst.png"))
-    assert grid.shape[0] == 3 * (64 + 14) and grid.shape[1] > 10 * 64
+    heights = [np.load(dataset / "f_tensors" / f"{w['index']:06d}.npy").shape[1] for w in report["worst"]]
+    assert grid.shape[0] == sum(h + 14 + 4 for h in heights) and grid.shape[1] > 10 * 64
     assert "largest colour confusions" in capsys.readouterr().out
     assert main(["val", "--model", str(tmp_path / "missing.onnx"), "--data_dir", str(dataset)]) == 2
     assert "model not found" in capsys.readouterr().err

@@ -10,7 +10,7 @@ from PIL import Image
 
 from ftensor.data.layout import dataset_paths, sample_paths
 from ftensor.errors import FTensorError
-from ftensor.spec import NUM_CLASSES, SPEC_VERSION
+from ftensor.spec import NUM_CLASSES, READABLE_SPEC_VERSIONS, check_design_size
 
 
 def read_dataset_info(data_dir: Path) -> dict:
@@ -27,12 +27,44 @@ def read_dataset_info(data_dir: Path) -> dict:
         info = json.loads(info_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise FTensorError(f"{info_path} is corrupt ({error}); rerun `ftensor generate` to rewrite it.") from error
-    if info.get("spec_version") != SPEC_VERSION:
+    if info.get("spec_version") not in READABLE_SPEC_VERSIONS:
         raise FTensorError(
-            f"{info_path} has spec_version {info.get('spec_version')!r}, but this ftensor reads version "
-            f"{SPEC_VERSION} only; regenerate the dataset or use a matching ftensor release."
+            f"{info_path} has spec_version {info.get('spec_version')!r}, but this ftensor reads versions "
+            f"{' and '.join(map(str, READABLE_SPEC_VERSIONS))}; regenerate the dataset or use a matching "
+            "ftensor release."
         )
     return info
+
+
+def dataset_sizes(info: dict) -> list[tuple[int, int]]:
+    """The W×H sizes a dataset declares (version 2 `sizes`; a version-1 dataset is all S×S)."""
+    if "sizes" not in info:
+        return [(int(info["image_size"]), int(info["image_size"]))]
+    try:
+        return [(int(item["size"][0]), int(item["size"][1])) for item in info["sizes"]]
+    except (KeyError, TypeError, ValueError, IndexError) as error:
+        raise FTensorError(
+            f"dataset.json `sizes` is not a list of {{size: [W, H], count: n}} ({error}); rerun `ftensor generate`."
+        ) from error
+
+
+def sample_sizes(data_dir: Path, indices: list[int], info: dict) -> list[tuple[int, int]]:
+    """The W×H of each sample: from `dataset.json` when it declares one size, else from each PNG's header
+    (a few microseconds each, no pixels decoded)."""
+    declared = dataset_sizes(info)
+    if len(declared) == 1:
+        return declared * len(indices)
+    sizes = []
+    for index in indices:
+        path = sample_paths(data_dir, index)["image"]
+        try:
+            with Image.open(path) as picture:
+                sizes.append(picture.size)
+        except (OSError, SyntaxError, ValueError) as error:
+            raise FTensorError(
+                f"{path} is not a readable PNG ({error}); delete it and rerun `ftensor generate`."
+            ) from error
+    return sizes
 
 
 def list_indices(data_dir: Path) -> list[int]:
@@ -54,8 +86,8 @@ def list_indices(data_dir: Path) -> list[int]:
     return sorted(everything)
 
 
-def load_sample(data_dir: Path, index: int, image_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The P_Image (S, S, 3) uint8 and encoded F_Tensor (4, S, S) uint8 of one sample, checked."""
+def load_sample(data_dir: Path, index: int) -> tuple[np.ndarray, np.ndarray]:
+    """The P_Image (H, W, 3) uint8 and encoded F_Tensor (4, H, W) uint8 of one sample, checked."""
     paths = sample_paths(data_dir, index)
     try:
         with Image.open(paths["image"]) as picture:
@@ -70,9 +102,12 @@ def load_sample(data_dir: Path, index: int, image_size: int) -> tuple[np.ndarray
         raise FTensorError(
             f"{paths['f_tensor']} is not a readable .npy ({error}); delete it and rerun `ftensor generate`."
         ) from error
-    expected = (4, image_size, image_size)
-    if image.shape[:2] != expected[1:]:
-        raise FTensorError(f"{paths['image']} is {image.shape[1]}×{image.shape[0]}, but the dataset is {image_size}px.")
+    height, width = image.shape[:2]
+    try:
+        check_design_size(width, height)
+    except FTensorError as error:
+        raise FTensorError(f"{paths['image']}: {error}") from error
+    expected = (4, height, width)
     if f_tensor.shape != expected or f_tensor.dtype != np.uint8:
         raise FTensorError(
             f"{paths['f_tensor']} has shape {f_tensor.shape} and dtype {f_tensor.dtype}; "
@@ -108,12 +143,48 @@ def split_indices(indices: list[int], split: str, val_fraction: float) -> list[i
     return val if split == "val" else [i for i in indices if i not in chosen]
 
 
+def size_batches(sizes: list[tuple[int, int]], batch_size: int) -> list[list[int]]:
+    """Positions grouped into batches of one size each (a batch is one array), sizes in order."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for position, size in enumerate(sizes):
+        groups.setdefault(size, []).append(position)
+    return [
+        members[k : k + batch_size] for _, members in sorted(groups.items()) for k in range(0, len(members), batch_size)
+    ]
+
+
+def split_groups(
+    data_dir: Path, max_images: int, split: str = "val", val_fraction: float = 0.1
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The first `max_images` samples of a split as (images uint8 NHWC, true F_Tensors) per design size."""
+    info = read_dataset_info(data_dir)
+    indices = split_indices(list_indices(data_dir), split, val_fraction)[:max_images]
+    groups = []
+    for positions in size_batches(sample_sizes(data_dir, indices, info), len(indices)):
+        pairs = [load_sample(data_dir, indices[k]) for k in positions]
+        groups.append((np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])))
+    return groups
+
+
+def square_crops(groups: list[tuple[np.ndarray, np.ndarray]], size: int) -> np.ndarray:
+    """The centred size×size crop of every image in `groups` (of designs whose shorter side is `size`):
+    one array of the mix's content, as int8 calibration needs (its collector stacks what it sees)."""
+    crops = []
+    for images, _ in groups:
+        height, width = images.shape[1:3]
+        top, left = (height - size) // 2, (width - size) // 2
+        crops.append(images[:, top : top + size, left : left + size])
+    return np.concatenate(crops)
+
+
 def split_images(
     data_dir: Path, max_images: int, split: str = "val", val_fraction: float = 0.1
 ) -> tuple[np.ndarray, np.ndarray]:
     """Up to `max_images` images (uint8 NHWC) of a split (as the model was trained with) and their true
-    F_Tensors."""
-    size = int(read_dataset_info(data_dir)["image_size"])
-    indices = split_indices(list_indices(data_dir), split, val_fraction)[:max_images]
-    pairs = [load_sample(data_dir, i, size) for i in indices]
+    F_Tensors, all of the split's most common size (a batch has one size)."""
+    info = read_dataset_info(data_dir)
+    indices = split_indices(list_indices(data_dir), split, val_fraction)
+    sizes = sample_sizes(data_dir, indices, info)
+    common = max(set(sizes), key=lambda size: (sizes.count(size), size))
+    pairs = [load_sample(data_dir, i) for i, size in zip(indices, sizes) if size == common][:max_images]
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])

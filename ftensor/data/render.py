@@ -1,7 +1,7 @@
 """Render one synthetic design and its F_Tensor, exactly as docs/FTENSOR_SPEC.md defines them.
 
-A sample depends only on (seed, index, image_size): every random choice comes from one generator
-seeded with both, so any range of indices can be made anywhere and merged.
+A sample depends only on (seed, index, width, height, variety): every random choice comes from one
+generator seeded with (seed, index), so any range of indices can be made anywhere and merged.
 
 Drawing keeps three maps in step with the pixels: the class and hierarchy of the topmost element,
 and the image mask. Each element is painted through one boolean (or coverage) mask that serves both
@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ftensor.data.fonts import font_files, load_font
+from ftensor.data.fonts import load_font
 from ftensor.data.textures import photo_texture
-from ftensor.data.vocabulary import BODY_WORDS, BUTTON_LABELS, HEADLINE_WORDS, SUBHEADING_WORDS
+from ftensor.data.variety import Variety, variety_named
+from ftensor.data.vocabulary import BUTTON_LABELS, copy_words
 from ftensor.spec import (
     ANCHOR_LUMA,
     COLOR_JITTER,
@@ -32,14 +33,14 @@ from ftensor.spec import (
     luma,
 )
 
-LAYOUTS = ("poster", "slide", "banner", "card", "photo")
 Box = tuple[int, int, int, int]
+MAX_TEXT_BLOCKS = 6
 
 
 @dataclass
 class Sample:
-    image: np.ndarray  # (S, S, 3) uint8 RGB
-    f_tensor: np.ndarray  # (4, S, S) uint8, spec encoding
+    image: np.ndarray  # (H, W, 3) uint8 RGB
+    f_tensor: np.ndarray  # (4, H, W) uint8, spec encoding
     metadata: dict
 
 
@@ -55,9 +56,24 @@ class Line:
         return self.coverage.shape[1]
 
 
+@dataclass(frozen=True)
+class Raster:
+    """How a line is rasterised, so a model cannot key on one anti-aliasing pattern: FreeType's own
+    hinted rendering, or drawn `supersample`× larger and box-filtered down (unhinted, softer edges);
+    coverage bent by `gamma` (heavier or lighter strokes); `tracking` pixels added between letters."""
+
+    supersample: int = 1
+    gamma: float = 1.0
+    tracking: int = 0
+
+    def record(self) -> dict:
+        return {"supersample": self.supersample, "gamma": self.gamma, "tracking": self.tracking}
+
+
 @dataclass
 class Canvas:
-    size: int
+    width: int
+    height: int
     pixels: np.ndarray = field(init=False)
     color: np.ndarray = field(init=False)
     hierarchy: np.ndarray = field(init=False)
@@ -66,12 +82,12 @@ class Canvas:
     elements: list[dict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        s = self.size
-        self.pixels = np.zeros((s, s, 3), np.uint8)
-        self.color = np.zeros((s, s), np.uint8)
-        self.hierarchy = np.zeros((s, s), np.float32)
-        self.image_mask = np.zeros((s, s), np.uint8)
-        self.text_mask = np.zeros((s, s), np.uint8)
+        shape = (self.height, self.width)
+        self.pixels = np.zeros((*shape, 3), np.uint8)
+        self.color = np.zeros(shape, np.uint8)
+        self.hierarchy = np.zeros(shape, np.float32)
+        self.image_mask = np.zeros(shape, np.uint8)
+        self.text_mask = np.zeros(shape, np.uint8)
 
     def claim(self, box: Box, mask: np.ndarray | None, color_class: int, role: str) -> None:
         """Make an element the topmost one over `mask` (or the whole box) inside `box`."""
@@ -83,11 +99,6 @@ class Canvas:
         else:
             self.color[region][mask] = color_class
             self.hierarchy[region][mask] = ROLES[role].hierarchy
-
-
-def clip_box(box: Box, size: int) -> Box:
-    x0, y0, x1, y1 = box
-    return max(x0, 0), max(y0, 0), min(x1, size), min(y1, size)
 
 
 def overlaps(a: Box, b: Box) -> bool:
@@ -117,32 +128,76 @@ def shape_mask(kind: str, width: int, height: int, radius: int = 0) -> np.ndarra
     return np.asarray(mask, bool)
 
 
-def render_line(text: str, weight: str, size: int) -> Line | None:
+def text_length(text: str, family: str, weight: str, size: int, tracking: int = 0) -> float:
+    """Advance width of a line as `render_line` lays it out."""
+    return load_font(family, weight, size).getlength(text) + tracking * max(len(text) - 1, 0)
+
+
+def render_line(text: str, family: str, weight: str, size: int, raster: Raster = Raster()) -> Line | None:
     """Rasterise one line of text; None when it renders no ink."""
-    font = load_font(weight, size)
+    k = raster.supersample
+    font = load_font(family, weight, size * k)
     left, top, right, bottom = font.getbbox(text)
-    pad = 2
-    mask = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad))
-    ImageDraw.Draw(mask).text((pad - left, pad - top), text, font=font, fill=255)
+    pad = 2 * k
+    spread = raster.tracking * k * max(len(text) - 1, 0) + (pad if raster.tracking else 0)  # letters drawn apart
+    mask = Image.new("L", (right - left + spread + 2 * pad, bottom - top + 2 * pad))
+    draw = ImageDraw.Draw(mask)
+    if raster.tracking:
+        x = pad - left
+        for char in text:
+            draw.text((x, pad - top), char, font=font, fill=255)
+            x += font.getlength(char) + raster.tracking * k
+    else:
+        draw.text((pad - left, pad - top), text, font=font, fill=255)
+    if k > 1:
+        mask = mask.crop((0, 0, mask.width // k * k, mask.height // k * k)).reduce(k)
+        pad, left, top = 2, left // k, top // k
     ink = mask.getbbox()
     if ink is None:
         return None
-    coverage = np.asarray(mask.crop(ink))
+    coverage = np.asarray(mask.crop(ink)).astype(np.float32)
+    # Bend the coverage curve, and lift a line whose strongest pixel stays faint (sub-pixel strokes box-filtered
+    # down) to half ink at least; every touched pixel stays touched, so the spec's box is unchanged.
+    bent = 255 * (coverage / 255.0) ** raster.gamma
+    bent *= max(1.0, 128.0 / float(bent.max()))
+    coverage = np.where(coverage > 0, np.maximum(np.rint(bent), 1), 0).astype(np.uint8)
     return Line(text, coverage, ink[0] - pad + left, ink[1] - pad + top)
 
 
 class Designer:
-    """Lays out and paints one design on a canvas, recording each element's metadata."""
+    """Lays out and paints one design on a W×H canvas, recording each element's metadata. Sizes are
+    fractions of S = min(W, H), the design's reference size, as the spec's font sizes are."""
 
-    def __init__(self, rng: np.random.Generator, size: int) -> None:
+    def __init__(self, rng: np.random.Generator, width: int, height: int, variety: Variety | None = None) -> None:
         self.rng = rng
-        self.size = size
-        self.canvas = Canvas(size)
+        self.width, self.height = width, height
+        self.size = min(width, height)
+        self.variety = variety = variety or variety_named("all")
+        self.canvas = Canvas(width, height)
         self.text_boxes: list[Box] = []  # ink boxes of text blocks and button labels: never overlap
+        self.blocks = 0
+        # A design uses one or two typefaces (display and copy) and one way of rasterising.
+        self.display_family = str(rng.choice(variety.fonts))
+        self.copy_family = self.display_family if rng.random() < 0.5 else str(rng.choice(variety.fonts))
+        if rng.random() < 0.4:
+            self.raster = Raster(int(rng.choice([2, 3, 4])), round(float(rng.uniform(0.6, 1.5)), 2))
+        else:
+            self.raster = Raster(1, round(float(rng.uniform(0.8, 1.25)), 2) if rng.random() < 0.3 else 1.0)
 
     # -- helpers --------------------------------------------------------------------------------
     def frac(self, lo: float, hi: float) -> int:
+        """A random length between lo·S and hi·S."""
         return int(round(self.rng.uniform(lo, hi) * self.size))
+
+    def frac_w(self, lo: float, hi: float) -> int:
+        return int(round(self.rng.uniform(lo, hi) * self.width))
+
+    def frac_h(self, lo: float, hi: float) -> int:
+        return int(round(self.rng.uniform(lo, hi) * self.height))
+
+    def clip(self, box: Box) -> Box:
+        x0, y0, x1, y1 = box
+        return max(x0, 0), max(y0, 0), min(x1, self.width), min(y1, self.height)
 
     def pick_class(self, exclude: tuple[int, ...] = ()) -> int:
         choices = [c for c in range(NUM_CLASSES) if c not in exclude]
@@ -164,7 +219,7 @@ class Designer:
 
     # -- z 0..3 ---------------------------------------------------------------------------------
     def background(self, color_class: int) -> None:
-        s, c = self.size, self.canvas
+        w, h, c = self.width, self.height, self.canvas
         first = jittered(self.rng, color_class)
         if self.rng.random() < 0.5:
             c.pixels[:] = first
@@ -172,18 +227,18 @@ class Designer:
         else:
             second = jittered(self.rng, color_class)
             angle = float(self.rng.uniform(0, 360))
-            ys, xs = np.mgrid[0:s, 0:s].astype(np.float32)
+            ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
             t = xs * np.cos(np.radians(angle)) + ys * np.sin(np.radians(angle))
             t = ((t - t.min()) / max(float(t.max() - t.min()), 1.0))[..., None]
             c.pixels[:] = np.rint(first + (second.astype(np.float32) - first) * t).astype(np.uint8)
             extra = {"fill": "gradient", "gradient_to_rgb": [int(v) for v in second], "gradient_angle": angle}
-        c.claim((0, 0, s, s), None, color_class, "background")
-        self.record("background", "background", (0, 0, s, s), color_class, first, **extra)
+        c.claim((0, 0, w, h), None, color_class, "background")
+        self.record("background", "background", (0, 0, w, h), color_class, first, **extra)
 
     def shape(self, kind: str, geometry: Box, color_class: int) -> None:
         x0, y0, x1, y1 = geometry
         radius = int(min(x1 - x0, y1 - y0) * self.rng.uniform(0.1, 0.3)) if kind == "rounded" else 0
-        box = clip_box(geometry, self.size)
+        box = self.clip(geometry)
         if box[2] <= box[0] or box[3] <= box[1]:
             return
         mask = shape_mask(kind, x1 - x0, y1 - y0, radius)[box[1] - y0 : box[3] - y0, box[0] - x0 : box[2] - x0]
@@ -193,11 +248,11 @@ class Designer:
         self.record("shape", "decoration", box, color_class, rgb, shape=kind, geometry=list(geometry), radius=radius)
 
     def image(self, box: Box, color_class: int) -> None:
-        x0, y0, x1, y1 = box = clip_box(box, self.size)
+        x0, y0, x1, y1 = box = self.clip(box)
         if x1 - x0 < 4 or y1 - y0 < 4:
             return
         rgb = jittered(self.rng, color_class)
-        texture, kind = photo_texture(self.rng, x1 - x0, y1 - y0, rgb)
+        texture, kind = photo_texture(self.rng, x1 - x0, y1 - y0, rgb, kinds=self.variety.textures)
         c = self.canvas
         c.pixels[y0:y1, x0:x1] = texture
         c.image_mask[y0:y1, x0:x1] = 1
@@ -217,9 +272,16 @@ class Designer:
         return int(self.rng.choice(pool))
 
     def paint_text(
-        self, role: str, weight: str, size: int, lines: list[Line], origins: list[tuple[int, int]], color_class: int
+        self,
+        role: str,
+        font: tuple[str, str, int],
+        lines: list[Line],
+        origins: list[tuple[int, int]],
+        color_class: int,
+        raster: Raster,
     ) -> Box:
         c = self.canvas
+        family, weight, size = font
         rgb = jittered(self.rng, color_class)
         line_records, boxes = [], []
         for line, (x, y) in zip(lines, origins):
@@ -240,32 +302,29 @@ class Designer:
             color_class,
             rgb,
             text="\n".join(line.text for line in lines),
-            font=f"{font_files()[weight].stem}",
+            font=family,
             font_weight=weight,
             font_size=size,
+            raster=raster.record(),
             lines=line_records,
         )
         return block
 
-    def words_to_lines(self, role: str, weight: str, size: int, max_width: int, max_lines: int) -> list[Line]:
-        """Greedy word wrap of role-appropriate words into at most `max_lines` inked lines."""
-        vocab = {"headline": HEADLINE_WORDS, "subheading": SUBHEADING_WORDS}.get(role, BODY_WORDS)
-        n_words = {"headline": (1, 4), "subheading": (2, 7), "body": (6, 24), "caption": (2, 8)}[role]
-        words = [str(w) for w in self.rng.choice(vocab, size=int(self.rng.integers(*n_words)))]
-        words[0] = words[0].capitalize()
-        if role == "caption" and self.rng.random() < 0.4:
-            words = [w.upper() for w in words]
-        font = load_font(weight, size)
+    def words_to_lines(
+        self, role: str, font: tuple[str, str, int], raster: Raster, max_width: int, max_lines: int
+    ) -> list[Line]:
+        """Greedy word wrap of role-appropriate copy into at most `max_lines` inked lines."""
+        family, weight, size = font
         texts, current = [], ""
-        for word in words:
+        for word in copy_words(self.rng, role):
             candidate = f"{current} {word}".strip()
-            if current and font.getlength(candidate) > max_width:
+            if current and text_length(candidate, family, weight, size, raster.tracking) > max_width:
                 texts.append(current)
                 current = word
             else:
                 current = candidate
         texts.append(current)
-        lines = [render_line(t, weight, size) for t in texts[:max_lines]]
+        lines = [render_line(t, family, weight, size, raster) for t in texts[:max_lines]]
         return [line for line in lines if line is not None and line.width <= max_width]
 
     def text_flow(self, area: Box, align: str, roles: list[str]) -> tuple[int, int]:
@@ -273,13 +332,18 @@ class Designer:
         ax0, ay0, ax1, ay1 = area
         y, made = ay0, 0
         for role in roles:
+            if self.blocks >= MAX_TEXT_BLOCKS:
+                break
             weight = str(self.rng.choice(ROLES[role].weights))
             size = int(self.rng.choice(font_sizes(role, self.size)))
-            max_lines = {"headline": 2, "subheading": 2, "body": 4, "caption": 2}[role]
-            lines = self.words_to_lines(role, weight, size, ax1 - ax0, max_lines)
-            font = load_font(weight, size)
-            ascent, descent = font.getmetrics()
-            pitch = int(round((ascent + descent) * self.rng.uniform(1.0, 1.25)))
+            family = self.display_family if role in ("headline", "subheading") else self.copy_family
+            raster = self.raster
+            if role in ("headline", "caption") and self.rng.random() < 0.25:  # tracked-out headings and labels
+                raster = Raster(raster.supersample, raster.gamma, int(self.rng.integers(1, max(2, size // 6) + 1)))
+            max_lines = {"headline": 2, "subheading": 2, "body": 5, "caption": 2}[role]
+            lines = self.words_to_lines(role, (family, weight, size), raster, ax1 - ax0, max_lines)
+            ascent, descent = load_font(family, weight, size).getmetrics()
+            pitch = int(round((ascent + descent) * self.rng.uniform(1.0, 1.5)))
             origins = []
             for k, line in enumerate(lines):
                 x = {"left": ax0, "center": (ax0 + ax1 - line.width) // 2, "right": ax1 - line.width}[align]
@@ -296,22 +360,24 @@ class Designer:
             color_class = self.contrasting_class(boxes)
             if color_class is None:
                 continue
-            self.paint_text(role, weight, size, lines, origins, color_class)
+            self.paint_text(role, (family, weight, size), lines, origins, color_class, raster)
             self.text_boxes.append(block)
             made += 1
+            self.blocks += 1
             y = block[3] + self.frac(0.02, 0.06)
             if y >= ay1:
                 break
         return y, made
 
     def button(self, area: Box, y: int, align: str) -> None:
-        """A rounded rectangle with a one-line bold label, below the text flow if there is room."""
+        """A rounded rectangle with a one-line bold label at `y` inside `area`, if there is room."""
         ax0, _, ax1, ay1 = area
         size = int(self.rng.choice(font_sizes("button", self.size)))
-        line = render_line(str(self.rng.choice(BUTTON_LABELS)), "bold", size)
+        family = self.display_family
+        line = render_line(str(self.rng.choice(BUTTON_LABELS)), family, "bold", size, self.raster)
         if line is None:
             return
-        pad_x, pad_y = max(2, int(size * 0.8)), max(2, int(size * 0.45))
+        pad_x, pad_y = max(2, int(size * self.rng.uniform(0.5, 1.2))), max(2, int(size * self.rng.uniform(0.3, 0.6)))
         w, h = line.width + 2 * pad_x, line.coverage.shape[0] + 2 * pad_y
         if w > ax1 - ax0 or y + h > ay1:
             return
@@ -320,7 +386,7 @@ class Designer:
         if any(overlaps(rect, other) for other in self.text_boxes):
             return
         button_class = self.pick_class()
-        radius = int(h * self.rng.uniform(0.2, 0.5))
+        radius = int(h * self.rng.uniform(0.0, 0.5))
         mask = shape_mask("rounded", w, h, radius)
         rgb = jittered(self.rng, button_class)
         self.canvas.pixels[y : y + h, x0 : x0 + w][mask] = rgb
@@ -329,7 +395,7 @@ class Designer:
         origin = (x0 + pad_x, y + pad_y)
         label_box = (origin[0], origin[1], origin[0] + line.width, origin[1] + line.coverage.shape[0])
         label_class = self.contrasting_class([label_box])
-        self.paint_text("button", "bold", size, [line], [origin], label_class)
+        self.paint_text("button", (family, "bold", size), [line], [origin], label_class, self.raster)
         self.text_boxes.append(label_box)
 
 
@@ -341,93 +407,162 @@ def text_roles(rng: np.random.Generator) -> list[str]:
     roles += ["body"] * int(rng.integers(0, 3))
     if rng.random() < 0.5:
         roles.append("caption")
-    return (roles or ["body"])[:6]
+    return (roles or ["body"])[:MAX_TEXT_BLOCKS]
 
 
-def render_sample(seed: int, index: int, image_size: int) -> Sample:
-    """Design number `index` of the dataset made with `seed`, at image_size × image_size."""
+@dataclass
+class Plan:
+    """Where a layout puts things: text areas with the roles each holds (in reading order), pictures,
+    decorations, and where the button may go."""
+
+    text: list[tuple[Box, list[str]]]
+    images: list[Box] = field(default_factory=list)
+    shapes: list[tuple[str, Box]] = field(default_factory=list)
+    align: str = "left"
+    button: Box | None = None  # the area below the last text flow when None
+
+
+def plan_layout(d: Designer, layout: str, align: str) -> Plan:
+    """The geometry of one layout family on a W×H canvas (margins and type scale with S)."""
+    rng, w, h = d.rng, d.width, d.height
+    m = d.frac(0.04, 0.09)
+    roles = text_roles(rng)
+    if layout == "poster":  # picture across the top or bottom, copy in the rest
+        split = d.frac_h(0.35, 0.55)
+        if rng.random() < 0.5:
+            return Plan([((m, split + d.frac(0.03, 0.06), w - m, h - m), roles)], [(m, m, w - m, split)], align=align)
+        return Plan([((m, m, w - m, h - split), roles)], [(m, h - split + m, w - m, h - m)], align=align)
+    if layout == "slide":  # picture column beside the copy
+        col = d.frac_w(0.3, 0.5)
+        if rng.random() < 0.5:
+            return Plan([((m, m, w - 2 * m - col, h - m), roles)], [(w - m - col, m, w - m, h - m)])
+        return Plan([((2 * m + col, m, w - m, h - m), roles)], [(m, m, m + col, h - m)])
+    if layout == "banner":  # a band across with the copy on it, pictures in the corners
+        top, height = d.frac_h(0.2, 0.4), d.frac_h(0.3, 0.45)
+        plan = Plan([((m, top + m // 2, w - m, top + height - m // 2), roles)], align=align)
+        plan.shapes.append(("band", (0, top, w, top + height)))
+        for corner_y in (m, h - m - d.frac(0.12, 0.2)):
+            if rng.random() < 0.4 and (corner_y + d.frac(0.12, 0.2) < top or corner_y > top + height):
+                iw = d.frac(0.15, 0.3)
+                x0 = m if rng.random() < 0.5 else w - m - iw
+                plan.images.append((x0, corner_y, x0 + iw, min(corner_y + d.frac(0.12, 0.2), h - m)))
+        return plan
+    if layout == "card":  # an inset panel, picture on its top
+        inset = d.frac(0.06, 0.12)
+        inner = inset + m // 2 + 1
+        shapes = [("rounded", (inset, inset, w - inset, h - inset))]
+        if rng.random() < 0.7:
+            split = inner + d.frac_h(0.3, 0.42)
+            area = (inner, split + d.frac(0.02, 0.05), w - inner, h - inner)
+            return Plan([(area, roles)], [(inner, inner, w - inner, split)], shapes, "center")
+        return Plan([((inner, inner, w - inner, h - inner), roles)], [], shapes, "center")
+    if layout == "photo":  # full-bleed picture with copy over it
+        return Plan([((m, d.frac_h(0.1, 0.5), w - m, h - m), roles)], [(0, 0, w, h)], align=align)
+    if layout == "strip":  # a wide banner: picture at one end, a one-line headline, a button at the other
+        side = min(d.frac_w(0.2, 0.3), h - 2 * m)
+        button_w = d.frac_w(0.18, 0.26)
+        left_picture = rng.random() < 0.6
+        text_x0 = 2 * m + side if left_picture else m
+        text_x1 = w - 2 * m - button_w if left_picture else w - 3 * m - side - button_w
+        plan = Plan([((text_x0, m, text_x1, h - m), ["headline"] + (["caption"] if rng.random() < 0.5 else []))])
+        plan.images.append((m, m, m + side, h - m) if left_picture else (w - m - side, m, w - m, h - m))
+        button_x0 = text_x1 + m
+        plan.button = (button_x0, (h - d.frac(0.2, 0.3)) // 2, button_x0 + button_w, h - m)
+        return plan
+    if layout == "story":  # a tall story: headline on top, picture in the middle, copy and button below
+        top = d.frac_h(0.18, 0.28)
+        bottom = d.frac_h(0.6, 0.72)
+        plan = Plan([((m, m, w - m, top), ["headline"]), ((m, bottom + m, w - m, h - m), roles[1:] or ["body"])])
+        plan.images.append((m if rng.random() < 0.6 else 0, top + m // 2, w - m, bottom))
+        plan.align = align
+        return plan
+    if layout == "columns":  # an article: headline across, copy in two or three columns
+        n = 3 if w >= 1.8 * h else 2
+        gutter = d.frac(0.03, 0.06)
+        col_w = (w - 2 * m - (n - 1) * gutter) // n
+        head_h = d.frac_h(0.2, 0.32)
+        areas = [((m, m, w - m, m + head_h), ["headline"] + (["subheading"] if rng.random() < 0.4 else []))]
+        for k in range(n):
+            x0 = m + k * (col_w + gutter)
+            areas.append(((x0, m + head_h, x0 + col_w, h - m), ["body", "body"] if rng.random() < 0.5 else ["body"]))
+        return Plan(areas)
+    # grid: cards of picture and caption under a headline
+    head_h = d.frac_h(0.18, 0.28)
+    cols = max(1, min(4, int(round(w / h * 2)))) if w >= h else 1
+    rows = 1 if w >= h else max(2, min(4, int(round(h / w * 1.5))))
+    gutter = d.frac(0.03, 0.05)
+    cell_w = (w - 2 * m - (cols - 1) * gutter) // cols
+    cell_h = (h - 2 * m - head_h - (rows - 1) * gutter) // rows
+    plan = Plan([((m, m, w - m, m + head_h), ["headline"])], align="center" if rng.random() < 0.5 else "left")
+    for r in range(rows):
+        for c in range(cols):
+            x0, y0 = m + c * (cell_w + gutter), m + head_h + r * (cell_h + gutter)
+            split = y0 + int(cell_h * rng.uniform(0.55, 0.75))
+            plan.images.append((x0, y0, x0 + cell_w, split))
+            plan.text.append(((x0, split + 2, x0 + cell_w, y0 + cell_h), ["caption"]))
+    return plan
+
+
+def layout_choices(variety: Variety, width: int, height: int) -> list[str]:
+    """Layout families that make sense at this aspect: strips only on wide canvases, stories only on tall."""
+    aspect = width / height
+    fits = {"strip": aspect >= 2.0, "story": aspect <= 0.7, "columns": aspect >= 0.9}
+    return [layout for layout in variety.layouts if fits.get(layout, True)] or list(variety.layouts[:1])
+
+
+def render_sample(
+    seed: int, index: int, width: int, height: int | None = None, variety: Variety | None = None
+) -> Sample:
+    """Design number `index` of the dataset made with `seed`, at width × height (square when no height)."""
+    height = width if height is None else height
     rng = np.random.default_rng([seed, index])
-    s = image_size
-    d = Designer(rng, s)
-    layout = LAYOUTS[int(rng.integers(len(LAYOUTS)))]
+    d = Designer(rng, width, height, variety)
+    variety = d.variety
+    w, h, s = width, height, d.size
+    layouts = layout_choices(variety, w, h)
+    made_for_it = [name for name in layouts if name in ("strip", "story")]  # banners and stories: often theirs
+    layout = made_for_it[0] if made_for_it and rng.random() < 0.4 else layouts[int(rng.integers(len(layouts)))]
     align = str(rng.choice(["left", "center", "right"], p=[0.5, 0.35, 0.15]))
-    m = d.frac(0.05, 0.09)  # margin
     bg = d.pick_class()
     d.background(bg)
-    shapes: list[tuple[str, Box]] = []
-    images: list[Box] = []
-    text_area = (m, m, s - m, s - m)
-
-    if layout == "poster":
-        split = d.frac(0.35, 0.55)
-        if rng.random() < 0.5:  # picture on top, copy below
-            images.append((m, m, s - m, split))
-            text_area = (m, split + d.frac(0.03, 0.06), s - m, s - m)
-        else:
-            images.append((m, s - split + m, s - m, s - m))
-            text_area = (m, m, s - m, s - split)
-    elif layout == "slide":
-        col = d.frac(0.38, 0.5)
-        if rng.random() < 0.5:
-            images.append((s - m - col, m, s - m, s - m))
-            text_area = (m, m, s - 2 * m - col, s - m)
-        else:
-            images.append((m, m, m + col, s - m))
-            text_area = (2 * m + col, m, s - m, s - m)
-        align = "left"
-    elif layout == "banner":
-        top, height = d.frac(0.2, 0.4), d.frac(0.3, 0.45)
-        shapes.append(("band", (0, top, s, top + height)))
-        text_area = (m, top + m // 2, s - m, top + height - m // 2)
-        for corner_y in (m, s - m - d.frac(0.12, 0.2)):
-            if rng.random() < 0.4 and (corner_y + d.frac(0.12, 0.2) < top or corner_y > top + height):
-                w = d.frac(0.15, 0.3)
-                x0 = m if rng.random() < 0.5 else s - m - w
-                images.append((x0, corner_y, x0 + w, min(corner_y + d.frac(0.12, 0.2), s - m)))
-    elif layout == "card":
-        inset = d.frac(0.06, 0.12)
-        shapes.append(("rounded", (inset, inset, s - inset, s - inset)))
-        inner = inset + m // 2 + 1
-        if rng.random() < 0.7:
-            split = d.frac(0.38, 0.5)
-            images.append((inner, inner, s - inner, split))
-            text_area = (inner, split + d.frac(0.02, 0.05), s - inner, s - inner)
-        else:
-            text_area = (inner, inner, s - inner, s - inner)
-        align = "center"
-    else:  # photo: full-bleed picture with copy over it
-        images.append((0, 0, s, s))
-        text_area = (m, d.frac(0.1, 0.5), s - m, s - m)
+    plan = plan_layout(d, layout, align)
 
     for _ in range(int(rng.integers(0, 3))):  # free decorations, possibly bleeding off the canvas
-        if len(shapes) >= 3:
+        if len(plan.shapes) >= 3:
             break
-        w, h = d.frac(0.1, 0.45), d.frac(0.1, 0.45)
-        x0, y0 = int(rng.integers(-w // 2, s - w // 2)), int(rng.integers(-h // 2, s - h // 2))
-        shapes.insert(0, (str(rng.choice(["rect", "rounded", "ellipse"])), (x0, y0, x0 + w, y0 + h)))
-    if len(images) < 3 and layout != "photo" and rng.random() < 0.25:
-        w, h = d.frac(0.12, 0.25), d.frac(0.12, 0.25)
-        x0, y0 = int(rng.integers(0, s - w)), int(rng.integers(0, s - h))
-        images.append((x0, y0, x0 + w, y0 + h))
+        sw, sh = d.frac(0.1, 0.45), d.frac(0.1, 0.45)
+        x0, y0 = int(rng.integers(-sw // 2, w - sw // 2)), int(rng.integers(-sh // 2, h - sh // 2))
+        plan.shapes.insert(0, (str(rng.choice(["rect", "rounded", "ellipse"])), (x0, y0, x0 + sw, y0 + sh)))
+    if len(plan.images) < 3 and layout != "photo" and rng.random() < 0.25:
+        iw, ih = d.frac(0.12, 0.25), d.frac(0.12, 0.25)
+        x0, y0 = int(rng.integers(0, w - iw)), int(rng.integers(0, h - ih))
+        plan.images.append((x0, y0, x0 + iw, y0 + ih))
 
-    for kind, geometry in shapes[:3]:
+    for kind, geometry in plan.shapes[:3]:
         d.shape(kind, geometry, d.pick_class(exclude=(bg,)))
-    for box in images[:3]:
+    for box in plan.images[:3]:
         d.image(box, d.pick_class())
 
-    y, made = d.text_flow(text_area, align, text_roles(rng))
+    made, y = 0, plan.text[0][0][1]
+    for area, roles in plan.text:
+        y, n = d.text_flow(area, plan.align, roles)
+        made += n
+    m = d.frac(0.05, 0.09)
     for _ in range(4):  # the spec wants at least one text block: retry anywhere with plain copy
         if made:
             break
-        y, made = d.text_flow((m, d.frac(0.0, 0.6), s - m, s - m), align, ["headline", "body", "caption"])
+        y, made = d.text_flow((m, d.frac_h(0.0, 0.6), w - m, h - m), align, ["headline", "body", "caption"])
     for _ in range(32):  # still none (1 design in ~1,000: lines over a light and a dark element at once):
         if made:  # one caption in a small area anywhere, until one sits where some class contrasts
             break
-        w, h = d.frac(0.3, 0.6), d.frac(0.08, 0.15)
-        x0, y0 = int(rng.integers(0, s - w + 1)), int(rng.integers(0, s - h + 1))
-        _, made = d.text_flow((x0, y0, x0 + w, y0 + h), "left", ["caption"])
-    if rng.random() < 0.5:
-        d.button(text_area, y, align)
+        cw, ch = d.frac(0.3, 0.6), d.frac(0.08, 0.15)
+        x0, y0 = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+        _, made = d.text_flow((x0, y0, x0 + cw, y0 + ch), "left", ["caption"])
+    if plan.button is not None:
+        d.button(plan.button, plan.button[1], "left")
+    elif rng.random() < 0.5:
+        last_area = plan.text[-1][0]
+        d.button(last_area, y, plan.align)
 
     c = d.canvas
     f_tensor = encode_f_tensor(c.text_mask, c.image_mask, c.color, c.hierarchy)
@@ -436,7 +571,11 @@ def render_sample(seed: int, index: int, image_size: int) -> Sample:
         "index": index,
         "seed": seed,
         "image_size": s,
+        "width": w,
+        "height": h,
         "layout": layout,
+        "variety": variety.name,
+        "raster": d.raster.record(),
         "elements": sorted(c.elements, key=lambda e: e["z"]),  # bottom to top; paint order within a z
         "stats": {
             "class_pixels": np.bincount(f_tensor[2].ravel(), minlength=NUM_CLASSES).tolist(),

@@ -17,7 +17,6 @@ from ftensor.spec import CLASS_NAMES, NUM_CLASSES
 def dataset_stats(data_dir: Path, progress: bool = True) -> dict:
     """Decode every sample; count classes, mask coverage and roles; list samples that fail to load."""
     info = read_dataset_info(data_dir)
-    size = int(info["image_size"])
     paths = dataset_paths(data_dir)
     indices = sorted(
         {
@@ -30,10 +29,11 @@ def dataset_stats(data_dir: Path, progress: bool = True) -> dict:
     class_pixels = np.zeros(NUM_CLASSES, np.int64)
     text_pixels = image_pixels = 0
     roles: dict[str, int] = {}
+    sizes: dict[tuple[int, int], int] = {}
     corrupt: list[dict] = []
     for index in tqdm(indices, desc="check", unit="sample", disable=not progress):
         try:
-            _, f_tensor = load_sample(data_dir, index, size)
+            _, f_tensor = load_sample(data_dir, index)
             meta_path = sample_paths(data_dir, index)["metadata"]
             try:
                 meta = json.loads(meta_path.read_text())
@@ -44,16 +44,19 @@ def dataset_stats(data_dir: Path, progress: bool = True) -> dict:
         except (FTensorError, OSError) as error:
             corrupt.append({"index": index, "problem": str(error)})
             continue
+        size = (f_tensor.shape[2], f_tensor.shape[1])
+        sizes[size] = sizes.get(size, 0) + 1
         class_pixels += np.bincount(f_tensor[2].ravel(), minlength=NUM_CLASSES)
         text_pixels += int(f_tensor[0].sum(dtype=np.int64))
         image_pixels += int(f_tensor[1].sum(dtype=np.int64))
         for element in meta.get("elements", []):
             roles[element["role"]] = roles.get(element["role"], 0) + 1
     good = len(indices) - len(corrupt)
-    total = max(1, good * size * size)
+    total = max(1, sum(w * h * n for (w, h), n in sizes.items()))
     return {
         "spec_version": info["spec_version"],
-        "image_size": size,
+        "image_size": info["image_size"],
+        "sizes": [{"size": list(size), "count": n} for size, n in sorted(sizes.items())],
         "num_samples": good,
         "seed": info.get("seed"),
         "stats": {
@@ -69,10 +72,12 @@ def dataset_stats(data_dir: Path, progress: bool = True) -> dict:
 def format_info(info: dict, data_dir: str | Path) -> str:
     """A short human-readable report of `dataset.json`-style statistics."""
     stats = info["stats"]
+    sizes = info.get("sizes") or [{"size": [info["image_size"]] * 2, "count": info["num_samples"]}]
     lines = [
         f"dataset      {data_dir}",
-        f"samples      {info['num_samples']} at {info['image_size']}×{info['image_size']} px "
+        f"samples      {info['num_samples']}, S = {info['image_size']} px "
         f"(spec v{info['spec_version']}, seed {info['seed']})",
+        "sizes        " + ", ".join(f"{item['size'][0]}×{item['size'][1]}: {item['count']}" for item in sizes),
         f"text pixels  {stats['text_coverage']:.1%}   image pixels {stats['image_coverage']:.1%}",
         "colour classes (share of pixels):",
     ]

@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ftensor.data.reader import split_images
+    from ftensor.data.reader import split_groups, square_crops
     from ftensor.errors import FTensorError
     from ftensor.export.onnx import export_graph, model_metadata
     from ftensor.export.parity import check_int8, check_parity, format_int8, format_parity
@@ -64,8 +64,9 @@ def run(args: argparse.Namespace) -> int:
     if args.int8:
         from ftensor.export.quantize import quantize_int8
 
-        calibration = split_images(data_dir, args.calibration_images, "train", info["val_fraction"])[0]
-        print(f"quantising to int8, calibrated on {len(calibration)} train images …")
+        groups = split_groups(data_dir, args.calibration_images, "train", info["val_fraction"])
+        calibration = square_crops(groups, info["image_size"])
+        print(f"quantising to int8, calibrated on {len(calibration)} train images (their centred squares) …")
         with unchecked_path(int8_path) as candidate:
             quantize_int8(output, candidate, calibration)
             results = check_int8(output, candidate, data_dir, info["val_fraction"])

@@ -2,8 +2,9 @@
 
 Imports only numpy, Pillow and onnxruntime, so it runs on machines without PyTorch (Macs with
 CoreML, CUDA servers, CPU pods). Every image is decoded defensively (size and aspect caps before the
-pixels are read), resized to the model's S×S training size, and its F_Tensor is returned at the
-image's original size (nearest for masks and classes) or at model size on request.
+pixels are read) and read at its own proportions: scaled so its shorter side is the model's reference
+size S, padded (never squashed) to multiples of 16 for the fully convolutional model, and its F_Tensor
+is returned at the image's original size (nearest for masks and classes) or at model scale on request.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import io
 import json
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,8 @@ import onnxruntime as ort
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ftensor.errors import FTensorError
-from ftensor.spec import INPUT_NAME, OUTPUT_NAMES, PROBABILITY_OUTPUTS, SPEC_VERSION
+from ftensor.serving.resize import Prediction, crop_prediction, model_input, resize_prediction
+from ftensor.spec import INPUT_NAME, OUTPUT_NAMES, PROBABILITY_OUTPUTS, READABLE_SPEC_VERSIONS
 
 log = logging.getLogger("ftensor.serving")
 
@@ -35,12 +36,6 @@ ACCEPTED = "PNG, JPEG, WebP, BMP, TIFF or GIF"
 
 class ImageError(FTensorError):
     """The input is not an image this service can use; the message says why."""
-
-
-@dataclass
-class Prediction:
-    f_tensor: np.ndarray  # uint8 (4, H, W), the spec's encoding
-    probabilities: dict[str, np.ndarray] | None = None  # float32 (C, H, W) per output, on request
 
 
 def open_image(source: bytes | str | Path, max_pixels: int = MAX_PIXELS) -> Image.Image:
@@ -88,13 +83,6 @@ def to_rgb(image: Image.Image) -> Image.Image:
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(white, rgba)
     return image.convert("RGB")
-
-
-def model_input(image: Image.Image, image_size: int) -> np.ndarray:
-    """The model's input for one RGB image: uint8 (S, S, 3), resized bilinearly (the spec's P_Image is
-    square; every path, in-process or HTTP, prepares images this same way)."""
-    size = (image_size, image_size)
-    return np.asarray(image if image.size == size else image.resize(size, Image.Resampling.BILINEAR), dtype=np.uint8)
 
 
 def choose_providers(requested: list[str] | None = None) -> list[str]:
@@ -148,10 +136,10 @@ class Runtime:
             raise FTensorError(f"{path} is not a loadable ONNX model ({str(error).splitlines()[0]}).") from error
         self.path = path
         self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
-        if self.metadata.get("spec_version") != str(SPEC_VERSION):
+        if self.metadata.get("spec_version") not in {str(v) for v in READABLE_SPEC_VERSIONS}:
             raise FTensorError(
                 f"{path} declares spec_version {self.metadata.get('spec_version')!r}; this ftensor serves "
-                f"version {SPEC_VERSION}. Export it with a matching ftensor."
+                f"versions {' and '.join(map(str, READABLE_SPEC_VERSIONS))}. Export it with a matching ftensor."
             )
         self.image_size = int(self.metadata["image_size"])
         self.providers = self.session.get_providers()
@@ -162,20 +150,26 @@ class Runtime:
         return {**decode_metadata(self.metadata), "providers": self.providers}
 
     def run(self, pixels: np.ndarray, probabilities: bool = False) -> list[np.ndarray]:
-        """Raw outputs for a uint8 (N, S, S, 3) batch: [f_tensor] or all five outputs."""
+        """Raw outputs for a uint8 (N, H, W, 3) batch (H, W multiples of 16): [f_tensor] or all five outputs."""
         names = list(OUTPUT_NAMES) if probabilities else [OUTPUT_NAMES[0]]
         return self.session.run(names, {INPUT_NAME: pixels})
 
     def predict_batch(
         self, images: list[Image.Image], original_size: bool = True, probabilities: bool = False
     ) -> list[Prediction]:
-        """F_Tensors of several RGB images, run as one batch."""
-        outputs = self.run(np.stack([model_input(image, self.image_size) for image in images]), probabilities)
-        results = []
+        """F_Tensors of several RGB images, each read at its own proportions; images of one size run as
+        one batch."""
+        results: list[Prediction | None] = [None] * len(images)
+        groups: dict[tuple[int, int], list[int]] = {}
         for k, image in enumerate(images):
-            size = image.size if original_size else (self.image_size, self.image_size)
-            probs = dict(zip(PROBABILITY_OUTPUTS, (o[k] for o in outputs[1:]))) if probabilities else None
-            results.append(resize_prediction(Prediction(outputs[0][k], probs), size))
+            groups.setdefault(image.size, []).append(k)
+        for size, members in groups.items():
+            pixels, fitted = model_input([images[k] for k in members], self.image_size)
+            outputs = self.run(pixels, probabilities)
+            for row, k in enumerate(members):
+                probs = dict(zip(PROBABILITY_OUTPUTS, (o[row] for o in outputs[1:]))) if probabilities else None
+                prediction = crop_prediction(Prediction(outputs[0][row], probs), fitted)
+                results[k] = resize_prediction(prediction, size) if original_size else prediction
         return results
 
     def predict(
@@ -185,21 +179,3 @@ class Runtime:
         if not isinstance(image, Image.Image):
             image = open_image(image)
         return self.predict_batch([to_rgb(image)], original_size, probabilities)[0]
-
-
-def resize_prediction(prediction: Prediction, size: tuple[int, int]) -> Prediction:
-    """Resize to (width, height): nearest for the encoded channels, bilinear for probabilities."""
-    width, height = size
-    if prediction.f_tensor.shape[-2:] == (height, width):
-        return prediction
-    nearest = [Image.fromarray(c).resize(size, Image.Resampling.NEAREST) for c in prediction.f_tensor]
-    f_tensor = np.stack([np.asarray(c) for c in nearest])
-    probs = None
-    if prediction.probabilities is not None:
-        probs = {
-            name: np.stack(
-                [np.asarray(Image.fromarray(c, "F").resize(size, Image.Resampling.BILINEAR)) for c in values]
-            )
-            for name, values in prediction.probabilities.items()
-        }
-    return Prediction(f_tensor, probs)

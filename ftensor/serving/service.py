@@ -4,8 +4,9 @@
     ftensor serve --run runs/NAME            # the same, with flags
 
 One BentoML service; each worker process decodes and checks uploads (bad input is a 4xx, never a
-500), resizes them to the model's size and runs onnxruntime through an adaptive batcher, so that
-requests arriving while the model is busy share its next call.
+500), scales them to the model's reference size at their own proportions (ftensor.serving.runtime)
+and runs onnxruntime through an adaptive batcher, so that requests of one size arriving while the
+model is busy share its next call.
 
 Response of POST /predict (JSON): {"spec_version", "shape": [4, H, W], "dtype": "uint8",
 "channels", "encoding", "data"}: the array in ftensor.spec's wire format (`encode_array`), which
@@ -31,7 +32,15 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from ftensor.runs import DEFAULT_RUN, RunFolder
-from ftensor.serving.runtime import ImageError, Prediction, Runtime, model_input, open_image, resize_prediction
+from ftensor.serving.runtime import (
+    ImageError,
+    Prediction,
+    Runtime,
+    crop_prediction,
+    model_input,
+    open_image,
+    resize_prediction,
+)
 from ftensor.spec import CHANNELS, SPEC_VERSION, encode_array
 
 log = logging.getLogger("bentoml.ftensor")  # under "bentoml", so the server's log shows it
@@ -48,7 +57,7 @@ MAX_DECODES = max(1, os.cpu_count() or 1)
 # Answers up to this size are resized and encoded on the event loop (well under a millisecond: a thread
 # hop would cost more); larger ones in the decode pool, so that a 50-megapixel answer stalls no one.
 INLINE_ANSWER_PIXELS = 512 * 512
-# Pixels per batched model call: eight 128-px images, two at 256 px, one from 362 px up. Larger
+# Pixels per batched model call: eight 128×128 images, two at 256×256, one from 362×362 up. Larger
 # batches gain nothing on a CPU and lose once activations outgrow the caches: the standard U-Net at
 # 256 px took 351 ms an image at batch 16 against 202 at batch 1 or 2.
 MAX_BATCH_PIXELS = 8 * 128 * 128
@@ -147,20 +156,24 @@ async def answer(send, status: int, error: str) -> None:
     await send({"type": "http.response.body", "body": json.dumps([{"error": error}]).encode()})
 
 
+Waiting = tuple[np.ndarray, asyncio.Future]  # a request's model input and where its answer goes
+
+
 class AdaptiveBatcher:
     """Adaptive batching inside one worker: a request that finds the model idle runs at once; requests
-    that arrive while it is busy wait and go together into its next call, up to `max_batch_size`.
-    (BentoML's own batching needs a second service and an HTTP hop per request, which cost more than
-    a small model's inference on a CPU and dropped connections under load: bentoml#3669.)"""
+    that arrive while it is busy wait and go together into its next calls, one call per input size, up
+    to `max_batch_pixels` a call. (BentoML's own batching needs a second service and an HTTP hop per
+    request, which cost more than a small model's inference on a CPU and dropped connections under
+    load: bentoml#3669.)"""
 
-    def __init__(self, run: Callable[[np.ndarray], np.ndarray], max_batch_size: int = 16) -> None:
-        self.run, self.max_batch_size = run, max_batch_size
+    def __init__(self, run: Callable[[np.ndarray], np.ndarray], max_batch_pixels: int = MAX_BATCH_PIXELS) -> None:
+        self.run, self.max_batch_pixels = run, max_batch_pixels
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="ftensor-model")  # the model's own thread
         self.queue: asyncio.Queue | None = None  # made on first use, in the server's event loop
         self.worker: asyncio.Task | None = None
 
     async def __call__(self, pixels: np.ndarray) -> np.ndarray:
-        """The model's output for one uint8 (S, S, 3) image."""
+        """The model's output for one uint8 (H, W, 3) input."""
         loop = asyncio.get_running_loop()
         if self.queue is None:
             self.queue = asyncio.Queue()
@@ -169,37 +182,50 @@ class AdaptiveBatcher:
         await self.queue.put((pixels, answer))
         return await answer
 
+    def batches(self, waiting: list[Waiting]) -> list[list[Waiting]]:
+        """The waiting requests in model calls: one input size a call, within the pixel budget."""
+        by_shape: dict[tuple[int, ...], list] = {}
+        for item in waiting:
+            if not item[1].cancelled():
+                by_shape.setdefault(item[0].shape, []).append(item)
+        calls = []
+        for shape, items in by_shape.items():
+            per_call = max(1, self.max_batch_pixels // (shape[0] * shape[1]))
+            calls += [items[k : k + per_call] for k in range(0, len(items), per_call)]
+        return calls
+
     async def serve_batches(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            batch = [await self.queue.get()]
-            while len(batch) < self.max_batch_size and not self.queue.empty():
-                batch.append(self.queue.get_nowait())
-            batch = [(pixels, answer) for pixels, answer in batch if not answer.cancelled()]
-            if not batch:
-                continue
-            try:
-                outputs = await loop.run_in_executor(self.executor, self.run, np.stack([p for p, _ in batch]))
-            except Exception as error:  # every waiting request gets the error, and the loop goes on
-                outputs = [error] * len(batch)
-            for (_, answer), output in zip(batch, outputs):
-                if answer.done():
-                    continue
-                if isinstance(output, Exception):
-                    answer.set_exception(output)
-                else:
-                    answer.set_result(output)
+            waiting = [await self.queue.get()]
+            while not self.queue.empty():
+                waiting.append(self.queue.get_nowait())
+            for batch in self.batches(waiting):
+                try:
+                    outputs = await loop.run_in_executor(self.executor, self.run, np.stack([p for p, _ in batch]))
+                except Exception as error:  # every waiting request gets the error, and the loop goes on
+                    outputs = [error] * len(batch)
+                for (_, answer), output in zip(batch, outputs):
+                    if answer.done():
+                        continue
+                    if isinstance(output, Exception):
+                        answer.set_exception(output)
+                    else:
+                        answer.set_result(output)
 
 
-def decode_upload(path: Path, image_size: int) -> tuple[np.ndarray, tuple[int, int]]:
-    """An upload's model input and its (width, height); an ImageError says what is wrong with it."""
+def decode_upload(path: Path, image_size: int) -> tuple[np.ndarray, tuple[int, int], tuple[int, int]]:
+    """An upload's model input, the (width, height) of the scaled image inside it, and the upload's own
+    (width, height); an ImageError says what is wrong with it."""
     picture = open_image(path.read_bytes())
-    return model_input(picture, image_size), picture.size
+    pixels, fitted = model_input([picture], image_size)
+    return pixels[0], fitted, picture.size
 
 
-def answer_payload(f_tensor: np.ndarray, size: tuple[int, int]) -> dict:
-    """The JSON answer for a model-size F_Tensor resized to `size` (for a large image, tens of ms)."""
-    result = resize_prediction(Prediction(f_tensor), size)
+def answer_payload(f_tensor: np.ndarray, fitted: tuple[int, int], size: tuple[int, int]) -> dict:
+    """The JSON answer for a model output whose scaled image is `fitted`, resized to `size` (for a large
+    image, tens of ms)."""
+    result = resize_prediction(crop_prediction(Prediction(f_tensor), fitted), size)
     return {"spec_version": SPEC_VERSION, "channels": list(CHANNELS), **encode_array(result.f_tensor)}
 
 
@@ -208,26 +234,25 @@ class FTensorService:
     def __init__(self) -> None:
         self.runtime = Runtime(MODEL_PATH, workers=WORKERS, spin=False)  # the cores also serve HTTP
         self.image_size = self.runtime.image_size
-        self.batcher = AdaptiveBatcher(
-            lambda pixels: self.runtime.run(pixels)[0], max_batch_size=max(1, MAX_BATCH_PIXELS // self.image_size**2)
-        )
+        self.batcher = AdaptiveBatcher(lambda pixels: self.runtime.run(pixels)[0])
         self.decoder = ThreadPoolExecutor(MAX_DECODES, thread_name_prefix="ftensor-decode")
         info = self.runtime.metadata
         log.info("model %s (%s, %spx) on %s", MODEL_PATH, info.get("preset"), self.image_size, self.runtime.providers)
 
     @bentoml.api(route="/predict")
     async def predict(self, image: Path, size: Literal["original", "model"] = "original") -> dict:
-        """One image upload (multipart field `image`) → its F_Tensor, at the image's size or the model's."""
+        """One image upload (multipart field `image`) → its F_Tensor, at the image's own size, or at the
+        model's scale (shorter side S, proportions kept)."""
         loop = asyncio.get_running_loop()
         try:  # decoding and the answer's resizing run beside the event loop: a large photo stalls no one
-            pixels, original = await loop.run_in_executor(self.decoder, decode_upload, image, self.image_size)
+            pixels, fitted, original = await loop.run_in_executor(self.decoder, decode_upload, image, self.image_size)
         except ImageError as error:
             raise InvalidArgument(str(error)) from error
         f_tensor = await self.batcher(pixels)
-        target = original if size == "original" else (self.image_size, self.image_size)
+        target = original if size == "original" else fitted
         if target[0] * target[1] <= INLINE_ANSWER_PIXELS:
-            return answer_payload(f_tensor, target)
-        return await loop.run_in_executor(self.decoder, answer_payload, f_tensor, target)
+            return answer_payload(f_tensor, fitted, target)
+        return await loop.run_in_executor(self.decoder, answer_payload, f_tensor, fitted, target)
 
     @bentoml.api(route="/info")
     def info(self) -> dict:

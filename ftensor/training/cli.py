@@ -39,6 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dice_weight", type=float, default=1.0, help="weight of Dice + BCE on the masks")
     parser.add_argument("--ce_weight", type=float, default=1.0, help="weight of cross-entropy on colour")
     parser.add_argument("--mse_weight", type=float, default=1.0, help="weight of MSE on hierarchy")
+    parser.add_argument(
+        "--degrade",
+        action="store_true",
+        help="train on captured-looking copies (JPEG, blur, resampling, colour noise; labels unchanged)",
+    )
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"), help="where to train")
     parser.add_argument("--seed", type=int, default=0, help="seed of weights and data order")
     parser.add_argument(

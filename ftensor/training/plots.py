@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -24,7 +25,9 @@ def save_figure(figure: plt.Figure, path: Path) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def prediction_grid(images: np.ndarray, truth: np.ndarray, predicted: np.ndarray, path: Path, title: str) -> None:
+def prediction_grid(
+    images: Sequence[np.ndarray], truth: Sequence[np.ndarray], predicted: Sequence[np.ndarray], path: Path, title: str
+) -> None:
     """One row per sample: the input, then truth and prediction of each of the four channels."""
     rows = len(images)
     figure, axes = plt.subplots(rows, 9, figsize=(18, 2.1 * rows + 0.4), squeeze=False)

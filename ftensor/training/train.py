@@ -24,10 +24,11 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from ftensor.data.dataset import FTensorDataset
+from ftensor.data.dataset import FTensorDataset, SizeBatchSampler
+from ftensor.data.degrade import Degradations
 from ftensor.data.layout import DEFAULT_DATA_DIR
 from ftensor.errors import FTensorError
 from ftensor.files import atomic_write_bytes
@@ -54,6 +55,7 @@ RUN_SETTINGS = (
     "dice_weight",
     "ce_weight",
     "mse_weight",
+    "degrade",
     "seed",
 )
 
@@ -74,6 +76,7 @@ class TrainConfig:
     ce_weight: float = 1.0
     mse_weight: float = 1.0
     device: str = "auto"
+    degrade: bool = False  # train on captured-looking copies: JPEG, blur, resampling, colour noise
     seed: int = 0
     resume: str | None = None
     save_period: int = 1  # keep a weights-only checkpoint every N epochs (0: none)
@@ -299,23 +302,23 @@ def loader_workers(requested: int | None, device: torch.device) -> int:
 
 def loaders(
     config: TrainConfig, processes: Processes, device: torch.device
-) -> tuple[DataLoader, DataLoader, DistributedSampler]:
-    train_set = FTensorDataset(config.data_dir, "train", config.val_fraction)
+) -> tuple[DataLoader, DataLoader, SizeBatchSampler]:
+    degradations = Degradations() if config.degrade else None
+    train_set = FTensorDataset(config.data_dir, "train", config.val_fraction, degradations, config.seed)
     val_set = FTensorDataset(config.data_dir, "val", config.val_fraction)
-    if len(train_set) < config.batch_size * processes.world or len(val_set) < 1:
+    # The sampler orders data by (seed, epoch) alone, in batches of one design size each.
+    sampler = SizeBatchSampler(train_set.sizes, config.batch_size, True, config.seed, processes.world, processes.rank)
+    if len(sampler) < 1 or len(val_set) < 1:
         raise FTensorError(
-            f"{config.data_dir} has {len(train_set)} training and {len(val_set)} validation samples: too few for "
-            f"--batch_size {config.batch_size} on {processes.world} process(es). Generate more with "
+            f"{config.data_dir} has {len(train_set)} training and {len(val_set)} validation samples, "
+            f"{len(set(train_set.sizes))} design size(s): too few for a batch of --batch_size {config.batch_size} of "
+            f"one size on each of {processes.world} process(es). Generate more with "
             f"`ftensor generate --data_dir {config.data_dir} --num_samples 1000`, or lower --batch_size."
         )
-    # The sampler orders data by (seed, epoch) alone; with one process it is a seeded shuffle.
-    sampler = DistributedSampler(
-        train_set, num_replicas=processes.world, rank=processes.rank, shuffle=True, seed=config.seed, drop_last=True
-    )
     workers = loader_workers(config.num_workers, device)
     common = {"num_workers": workers, "pin_memory": device.type == "cuda", "persistent_workers": workers > 0}
-    train_loader = DataLoader(train_set, config.batch_size, sampler=sampler, drop_last=True, **common)
-    val_loader = DataLoader(val_set, config.batch_size, **common)
+    train_loader = DataLoader(train_set, batch_sampler=sampler, **common)
+    val_loader = DataLoader(val_set, batch_sampler=SizeBatchSampler(val_set.sizes, config.batch_size), **common)
     return train_loader, val_loader, sampler
 
 
@@ -449,11 +452,13 @@ def save_visuals(model: torch.nn.Module, samples: list, device: torch.device, pa
     from ftensor.training.plots import prediction_grid
 
     model.eval()
-    images = torch.stack([image for image, _ in samples])
-    truth = torch.stack([f_tensor for _, f_tensor in samples])
-    predicted = heads_to_f_tensor(model(images.to(device).contiguous(memory_format=torch.channels_last))).cpu()
-    pixels = (images.permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy()
-    prediction_grid(pixels, truth.numpy(), predicted.numpy(), path, f"epoch {epoch}: fixed validation samples")
+    pixels, truth, predicted = [], [], []
+    for image, f_tensor in samples:  # one at a time: the samples may differ in size
+        batch = image[None].to(device).contiguous(memory_format=torch.channels_last)
+        predicted.append(heads_to_f_tensor(model(batch))[0].cpu().numpy())
+        pixels.append((image.permute(1, 2, 0) * 255).round().to(torch.uint8).numpy())
+        truth.append(f_tensor.numpy())
+    prediction_grid(pixels, truth, predicted, path, f"epoch {epoch}: fixed validation samples")
 
 
 def check_in_sync(model: torch.nn.Module) -> None:
@@ -492,13 +497,14 @@ def validate(
     target_device = pick_device(device, 0)
     trained = state["config"]
     dataset = FTensorDataset(data_dir, "val", val_fraction or trained.get("val_fraction", 0.1))
+    model = restore_model(state, checkpoint).to(target_device, memory_format=torch.channels_last)
     if int(trained["image_size"]) != dataset.image_size:
         raise FTensorError(
-            f"{checkpoint} was trained on {trained['image_size']}px images, "
-            f"but {data_dir} holds {dataset.image_size}px images."
+            f"{checkpoint} was trained on designs of reference size {trained['image_size']}px, "
+            f"but {data_dir} holds {dataset.image_size}px ones; `ftensor val` scores a model on any dataset."
         )
-    model = restore_model(state, checkpoint).to(target_device, memory_format=torch.channels_last)
-    loader = DataLoader(dataset, batch_size, num_workers=loader_workers(num_workers, target_device))
+    sampler = SizeBatchSampler(dataset.sizes, batch_size)
+    loader = DataLoader(dataset, batch_sampler=sampler, num_workers=loader_workers(num_workers, target_device))
     criterion = CompositeLoss(trained["dice_weight"], trained["ce_weight"], trained["mse_weight"])
     loss, metrics = evaluate(model, loader, criterion, target_device)
     return {

@@ -1,0 +1,66 @@
+"""How well a model reads designs it was never shown: own val split against a held-out-style split.
+
+    .venv/bin/python benchmarks/bench_generalise.py              # scores the quick start's model (make demo)
+    .venv/bin/python benchmarks/bench_generalise.py --run runs/generalise --data_dir data/seen_128
+
+The model is trained on the generator's `seen` variety (ftensor generate --variety seen); the held-out
+split is drawn from the disjoint `held_out` variety (typeface families, layout families and picture kinds
+left out of training: ftensor/data/variety.py) with another seed. Where --run has no trained model yet,
+it is trained with the quick start's recipe first (about as long as `make demo`'s training). Every score
+comes from `ftensor val`'s library function on the exported ONNX model when there is one (else the
+checkpoint), pooled over each split as the spec says. Prints a markdown table for the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from machine import describe
+
+from ftensor.cli import main as ftensor
+from ftensor.data.generate import generate_dataset
+from ftensor.evaluation import evaluate_model
+from ftensor.runs import RunFolder
+from ftensor.spec import SUCCESS_CRITERIA
+
+QUICK_START = ["--preset", "small", "--epochs", "6", "--batch_size", "8", "--lr", "4e-3", "--dice_weight", "2"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", default="runs/quickstart")
+    parser.add_argument("--data_dir", default="data/quickstart_128", help="training data (variety seen)")
+    parser.add_argument("--held_out_dir", default="data/held_out_128", help="held-out data (variety held_out)")
+    parser.add_argument("--image_size", type=int, default=128)
+    parser.add_argument("--num_samples", type=int, default=5000, help="training samples, if they are made here")
+    parser.add_argument("--held_out_samples", type=int, default=400)
+    args = parser.parse_args()
+
+    data, held_out, run = Path(args.data_dir), Path(args.held_out_dir), RunFolder(Path(args.run))
+    generate_dataset(data, args.num_samples, args.image_size, seed=0, variety="seen")
+    generate_dataset(held_out, args.held_out_samples, args.image_size, seed=1, variety="held_out")
+    if not run.best.is_file():
+        ftensor(["train", "--data_dir", str(data), "--run", str(run.root), *QUICK_START])
+    model = run.onnx if run.onnx.is_file() else run.best
+    own, _ = evaluate_model(model, data, split="val", worst=0)
+    other, _ = evaluate_model(model, held_out, split="all", worst=0)
+
+    print(f"\n{describe()}\n{model}: trained on {data} (variety seen)\n")
+    names = [name for name, _, _ in SUCCESS_CRITERIA]
+    print("| split | images | " + " | ".join(names) + " |")
+    print("|---|---|" + "---|" * len(names))
+    for label, report in ((f"own val ({data.name})", own), (f"held-out style ({held_out.name})", other)):
+        print(f"| {label} | {report['images']} | " + " | ".join(f"{report['metrics'][n]:.4f}" for n in names) + " |")
+    gaps = " | ".join(f"{other['metrics'][n] - own['metrics'][n]:+.4f}" for n in names)
+    print(f"| gap (held-out − own) | | {gaps} |")
+    print("\nheld-out per size (W×H: images, text IoU, image IoU, colour accuracy, hierarchy MSE):")
+    for size, m in other["by_size"].items():
+        print(
+            f"  {size:>9}: {m['images']:>4}  {m['text_iou']:.4f}  {m['image_iou']:.4f}  "
+            f"{m['color_accuracy']:.4f}  {m['hierarchy_mse']:.4f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
