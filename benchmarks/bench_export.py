@@ -80,7 +80,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="ftensor-bench-") as scratch:
         scratch = Path(scratch)
-        generate_dataset(scratch / "data", 40, image_size=size, seed=0, progress=False)
+        generate_dataset(scratch / "data", 40, seed=0, progress=False, sizes=((size, size),))
         calibration = split_images(scratch / "data", 16, split="train")[0]
         rng = np.random.default_rng(0)
         for preset in args.presets:

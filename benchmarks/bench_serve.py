@@ -127,7 +127,8 @@ def main() -> None:
         model = Path(args.model) if args.preset is None else export_untrained(args.preset, args.image_size, scratch)
         os.environ.update(FTENSOR_MODEL=str(model.resolve()), BENTOML_DO_NOT_TRACK="True")
         runtime = Runtime(model)
-        generate_dataset(Path(scratch) / "data", 32, image_size=runtime.image_size, seed=1, progress=False)
+        square = ((runtime.image_size, runtime.image_size),)
+        generate_dataset(Path(scratch) / "data", 32, seed=1, progress=False, sizes=square)
         payloads = [p.read_bytes() for p in sorted(Path(scratch, "data", "images").glob("*.png"))]
         rows = serve_and_measure(runtime, payloads, args.requests, args.concurrency, args.rounds)
     baseline = rows[0][2]["throughput"]

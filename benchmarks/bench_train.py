@@ -74,7 +74,8 @@ def main() -> None:
         for preset in args.presets:
             data_dir = Path(scratch) / f"data_{samples[preset]}"
             if not data_dir.exists():
-                generate_dataset(data_dir, samples[preset], image_size=args.image_size, seed=0, progress=False)
+                square = ((args.image_size, args.image_size),)
+                generate_dataset(data_dir, samples[preset], seed=0, progress=False, sizes=square)
             steps = 5 if preset == "unet" else 45
             bare = bare_steps_per_second(preset, args.batch_size, args.image_size, steps)
             loop = loop_steps_per_second(preset, args.batch_size, data_dir, Path(scratch) / f"run_{preset}")

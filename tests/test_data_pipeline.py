@@ -197,3 +197,19 @@ def test_batches_hold_one_size_and_follow_seed_and_epoch(tmp_path):
     assert len(ranks[0]) == len(ranks[1]) == len(list(ranks[0])) == 5 and not seen[0] & seen[1]
     every = list(SizeBatchSampler(sizes, 4))
     assert sorted(p for batch in every for p in batch) == list(range(22)), "evaluation sees every sample once"
+
+
+def test_a_version_1_dataset_still_reads(tmp_path):
+    """Version 1 (square designs, no sizes in dataset.json, no width/height in metadata) is valid version 2."""
+    generate_dataset(tmp_path, 6, seed=0, progress=False, sizes=((64, 64),))
+    info = json.loads((tmp_path / "dataset.json").read_text())
+    v1 = {k: v for k, v in info.items() if k not in ("sizes", "size_mix", "variety")}
+    (tmp_path / "dataset.json").write_text(json.dumps({**v1, "spec_version": 1}))
+    for index in range(6):
+        path = sample_paths(tmp_path, index)["metadata"]
+        meta = json.loads(path.read_text())
+        path.write_text(
+            json.dumps({k: v for k, v in meta.items() if k not in ("width", "height")} | {"spec_version": 1})
+        )
+    dataset = FTensorDataset(tmp_path, "all")
+    assert dataset.sizes == [(64, 64)] * 6 and dataset[0][0].shape == (3, 64, 64)

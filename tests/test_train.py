@@ -133,7 +133,7 @@ def test_refuses_pickled_objects_and_mismatches(dataset, tmp_path, capsys):
     other_size = tmp_path / "data128"
     generate_dataset(other_size, 12, image_size=128, seed=0, progress=False)
     assert main(["train", "--validate", "--checkpoint", str(checkpoint), "--data_dir", str(other_size)]) == 2
-    assert "trained on 64px images" in capsys.readouterr().err
+    assert "trained on designs of reference size 64px" in capsys.readouterr().err
 
 
 def test_bad_flags_and_small_datasets_are_clear_errors(dataset, tmp_path, capsys):
@@ -142,7 +142,7 @@ def test_bad_flags_and_small_datasets_are_clear_errors(dataset, tmp_path, capsys
         (["--batch_size", "0"], "--batch_size must be at least 1"),
         (["--lr", "0"], "--lr must be positive"),
         (["--preset", "huge"], "--preset 'huge' is unknown"),
-        (["--batch_size", "500"], "too few for --batch_size 500"),
+        (["--batch_size", "500"], "too few for a batch of --batch_size 500"),
     ]:
         assert train(dataset, tmp_path, *flags) == 2
         assert message in capsys.readouterr().err

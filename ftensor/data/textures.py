@@ -146,6 +146,9 @@ def _colourise(rng: np.random.Generator, field: np.ndarray, base: np.ndarray, ex
     index = Image.fromarray((np.clip(field, 0, 1) * (255 - (255 >> shift))).astype(np.uint8) + grain)
     share = np.asarray(index.histogram(), np.float64) / field.size
     lut = _tone_lut(rng, base, exposure).astype(np.float64)
+    # The picture reads as its class: its mean colour is moved onto the base colour (a dark scene of a yellow
+    # element came out near black, its class unreadable and the text chosen to contrast with yellow unseen).
+    lut = np.clip(lut + (base - share @ lut), 0, 255)
     for _ in range(4):
         grey = luma(lut)
         std = float(np.sqrt(share @ (grey - share @ grey) ** 2))

@@ -75,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
         result = validate(checkpoint, args.data_dir, args.batch_size, args.num_workers, args.device, args.val_fraction)
         print(f"{result['checkpoint']} (epoch {result['epoch']}) on {result['val_samples']} val samples")
         print(f"val loss {result['val_loss']:.4f}\n{format_criteria(result['metrics'])}")
+        for size, metrics in result["by_size"].items():
+            print(f"  {size:>9}: {format_criteria(metrics)}")
         if args.json_path:
             atomic_write_bytes(Path(args.json_path), json.dumps(result, indent=1).encode())
         return 0

@@ -154,7 +154,9 @@ def fit(config: TrainConfig, processes: Processes, device: torch.device) -> dict
             sampler.set_epoch(epoch)
             started = time.perf_counter()
             entry = train_epoch(net, train_loader, criterion, optimizer, scheduler, device, epoch, config, processes)
-            entry["val_loss"], entry["val_metrics"] = evaluate(model, val_loader, criterion, device, processes.main)
+            entry["val_loss"], entry["val_metrics"], entry["val_metrics_by_size"] = evaluate(
+                model, val_loader, criterion, device, processes.main
+            )
             entry["epoch_seconds"] = time.perf_counter() - started
             history.append(entry)
             improved = entry["val_loss"] < best_loss
@@ -232,10 +234,10 @@ def train_epoch(
 @torch.no_grad()
 def evaluate(
     model: torch.nn.Module, loader: DataLoader, criterion: CompositeLoss, device: torch.device, progress: bool = True
-) -> tuple[float, dict[str, float]]:
-    """Mean loss and the spec metrics over a whole split."""
+) -> tuple[float, dict[str, float], dict[str, dict[str, float]]]:
+    """Mean loss and the spec metrics over a whole split: pooled, and per design size ("WxH")."""
     model.eval()
-    metrics, total, count = SpecMetrics(), 0.0, 0
+    metrics, by_size, total, count = SpecMetrics(), {}, 0.0, 0
     bar = tqdm(loader, desc="  val", unit="batch", leave=False, disable=not progress)
     for batch in bar:
         images, f_tensors = to_device(batch, device)
@@ -244,9 +246,11 @@ def evaluate(
             loss, _ = criterion(heads, f_tensors)
         total += float(loss) * len(images)
         count += len(images)
-        metrics.update(heads_to_f_tensor(heads).cpu().numpy(), f_tensors.cpu().numpy())
+        predicted, truth = heads_to_f_tensor(heads).cpu().numpy(), f_tensors.cpu().numpy()
+        metrics.update(predicted, truth)
+        by_size.setdefault(f"{truth.shape[3]}x{truth.shape[2]}", SpecMetrics()).update(predicted, truth)
         bar.set_postfix(loss=f"{total / count:.3f}")
-    return total / max(count, 1), metrics.compute()
+    return total / max(count, 1), metrics.compute(), {size: part.compute() for size, part in sorted(by_size.items())}
 
 
 # Set-up
@@ -506,13 +510,14 @@ def validate(
     sampler = SizeBatchSampler(dataset.sizes, batch_size)
     loader = DataLoader(dataset, batch_sampler=sampler, num_workers=loader_workers(num_workers, target_device))
     criterion = CompositeLoss(trained["dice_weight"], trained["ce_weight"], trained["mse_weight"])
-    loss, metrics = evaluate(model, loader, criterion, target_device)
+    loss, metrics, by_size = evaluate(model, loader, criterion, target_device)
     return {
         "checkpoint": str(checkpoint),
         "epoch": state["epoch"],
         "val_samples": len(dataset),
         "val_loss": loss,
         "metrics": metrics,
+        "by_size": by_size,
         "criteria_met": criteria_met(metrics),
         "all_criteria_met": bool(np.all(list(criteria_met(metrics).values()))),
     }
