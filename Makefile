@@ -27,12 +27,14 @@ lint: venv
 	$(BIN)/ruff check ftensor tests benchmarks
 	$(BIN)/ruff format --check ftensor tests benchmarks
 
-# Every benchmark with its defaults (about half an hour on 2 cores); the serve benchmark needs `make demo` first.
+# Every benchmark with its defaults (about half an hour on 2 cores); the serve and generalisation benchmarks
+# score the quick start's model: `make demo` first.
 bench: venv
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/bench_train.py
 	$(BIN)/python benchmarks/bench_export.py
 	$(BIN)/python benchmarks/bench_serve.py
+	$(BIN)/python benchmarks/bench_generalise.py
 
 # What the tool writes (datasets and run folders) and the virtual environment.
 clean:

@@ -269,9 +269,11 @@ def process_group(processes: Processes, device: torch.device) -> Iterator[None]:
     try:
         yield
     finally:
-        # DistributedDataParallel (and its reference cycles) must be freed before its process group:
-        # left to the interpreter's exit, it aborted a rank now and then under load (std::terminate).
+        # DistributedDataParallel (and its reference cycles) must be freed before its process group, and
+        # every rank done with it before any rank tears it down: either left out, a rank aborted now and
+        # then under load (std::terminate in gloo's threads; 1 run in 3 without the barrier).
         gc.collect()
+        dist.barrier()
         dist.destroy_process_group()
 
 
