@@ -527,6 +527,14 @@ def render_sample(
     d.background(bg)
     plan = plan_layout(d, layout, align)
 
+    if len(plan.shapes) < 3 and rng.random() < 0.35:  # a large flat panel or band: flat areas are not pictures
+        if rng.random() < 0.5:  # (a model trained without them took the held-out banners' bands for images)
+            top, band = d.frac_h(0.0, 0.6), d.frac_h(0.15, 0.5)
+            plan.shapes.insert(0, ("band", (0, top, w, top + band)))
+        else:
+            pw, ph = d.frac_w(0.4, 0.95), d.frac_h(0.4, 0.95)
+            x0, y0 = int(rng.integers(0, w - pw + 1)), int(rng.integers(0, h - ph + 1))
+            plan.shapes.insert(0, (str(rng.choice(["rect", "rounded"])), (x0, y0, x0 + pw, y0 + ph)))
     for _ in range(int(rng.integers(0, 3))):  # free decorations, possibly bleeding off the canvas
         if len(plan.shapes) >= 3:
             break
