@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ftensor.data.reader import list_indices, load_sample, read_dataset_info, sample_sizes, size_batches, split_indices
+from ftensor.data.reader import list_indices, load_samples, read_dataset_info, sample_sizes, size_batches, split_indices
 from ftensor.data.visualize import channel_images
 from ftensor.errors import FTensorError
 from ftensor.files import atomic_write_bytes, png_bytes
@@ -120,8 +120,7 @@ def evaluate_model(
     worst_samples = Worst(worst)
     for positions in tqdm(size_batches(sizes, batch_size), desc="val", unit="batch", disable=not progress):
         chunk = [indices[k] for k in positions]
-        pairs = [load_sample(data_dir, index) for index in chunk]
-        images, truth = np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+        images, truth = load_samples(data_dir, chunk)
         predicted = scorer.predict(images)
         metrics.update(predicted, truth)
         by_size.setdefault(sizes[positions[0]], SpecMetrics()).update(predicted, truth)

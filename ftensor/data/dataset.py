@@ -14,7 +14,15 @@ import numpy as np
 import torch
 
 from ftensor.data.degrade import Degradations, degrade
-from ftensor.data.reader import list_indices, load_sample, read_dataset_info, sample_sizes, size_batches, split_indices
+from ftensor.data.reader import (
+    group_by_size,
+    list_indices,
+    load_sample,
+    read_dataset_info,
+    sample_sizes,
+    size_batches,
+    split_indices,
+)
 
 Key = int | tuple[int, int]  # a sample's position, or (position, epoch) when it is degraded for training
 
@@ -84,13 +92,10 @@ class SizeBatchSampler(torch.utils.data.Sampler[list[Key]]):
     def batches(self) -> list[list[int]]:
         if not self.shuffle:
             return size_batches(self.sizes, self.batch_size)
-        groups: dict[tuple[int, int], list[int]] = {}
-        for position, size in enumerate(self.sizes):
-            groups.setdefault(size, []).append(position)
         generator = torch.Generator().manual_seed(self.seed + self.epoch)
         batches = []
-        for size in sorted(groups):
-            members = [groups[size][k] for k in torch.randperm(len(groups[size]), generator=generator).tolist()]
+        for group in group_by_size(self.sizes).values():
+            members = [group[k] for k in torch.randperm(len(group), generator=generator).tolist()]
             batches += [
                 members[k : k + self.batch_size]
                 for k in range(0, len(members) // self.batch_size * self.batch_size, self.batch_size)
@@ -105,7 +110,4 @@ class SizeBatchSampler(torch.utils.data.Sampler[list[Key]]):
     def __len__(self) -> int:
         if not self.shuffle:
             return len(self.batches())
-        counts: dict[tuple[int, int], int] = {}
-        for size in self.sizes:
-            counts[size] = counts.get(size, 0) + 1
-        return sum(n // self.batch_size for n in counts.values()) // self.world
+        return sum(len(group) // self.batch_size for group in group_by_size(self.sizes).values()) // self.world

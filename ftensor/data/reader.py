@@ -143,14 +143,27 @@ def split_indices(indices: list[int], split: str, val_fraction: float) -> list[i
     return val if split == "val" else [i for i in indices if i not in chosen]
 
 
-def size_batches(sizes: list[tuple[int, int]], batch_size: int) -> list[list[int]]:
-    """Positions grouped into batches of one size each (a batch is one array), sizes in order."""
+def group_by_size(sizes: list[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
+    """The positions of each design size, sizes in order."""
     groups: dict[tuple[int, int], list[int]] = {}
     for position, size in enumerate(sizes):
         groups.setdefault(size, []).append(position)
+    return dict(sorted(groups.items()))
+
+
+def size_batches(sizes: list[tuple[int, int]], batch_size: int) -> list[list[int]]:
+    """Positions grouped into batches of one size each (a batch is one array), sizes in order."""
     return [
-        members[k : k + batch_size] for _, members in sorted(groups.items()) for k in range(0, len(members), batch_size)
+        members[k : k + batch_size]
+        for members in group_by_size(sizes).values()
+        for k in range(0, len(members), batch_size)
     ]
+
+
+def load_samples(data_dir: Path, indices: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The images (uint8 NHWC) and true F_Tensors (uint8 N×4×H×W) of samples of one size, stacked."""
+    pairs = [load_sample(data_dir, index) for index in indices]
+    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
 
 def split_groups(
@@ -159,11 +172,8 @@ def split_groups(
     """The first `max_images` samples of a split as (images uint8 NHWC, true F_Tensors) per design size."""
     info = read_dataset_info(data_dir)
     indices = split_indices(list_indices(data_dir), split, val_fraction)[:max_images]
-    groups = []
-    for positions in size_batches(sample_sizes(data_dir, indices, info), len(indices)):
-        pairs = [load_sample(data_dir, indices[k]) for k in positions]
-        groups.append((np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])))
-    return groups
+    groups = group_by_size(sample_sizes(data_dir, indices, info)).values()
+    return [load_samples(data_dir, [indices[k] for k in positions]) for positions in groups]
 
 
 def square_crops(groups: list[tuple[np.ndarray, np.ndarray]], size: int) -> np.ndarray:
@@ -184,7 +194,6 @@ def split_images(
     F_Tensors, all of the split's most common size (a batch has one size)."""
     info = read_dataset_info(data_dir)
     indices = split_indices(list_indices(data_dir), split, val_fraction)
-    sizes = sample_sizes(data_dir, indices, info)
-    common = max(set(sizes), key=lambda size: (sizes.count(size), size))
-    pairs = [load_sample(data_dir, i) for i, size in zip(indices, sizes) if size == common][:max_images]
-    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+    groups = group_by_size(sample_sizes(data_dir, indices, info))
+    common = max(groups, key=lambda size: (len(groups[size]), size))
+    return load_samples(data_dir, [indices[k] for k in groups[common][:max_images]])

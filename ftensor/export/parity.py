@@ -63,10 +63,15 @@ def run_torch(graph: ClientGraph, images: np.ndarray) -> list[np.ndarray]:
         return [t.numpy() for t in graph(torch.from_numpy(images))]
 
 
+def as_list(arrays: np.ndarray | list[np.ndarray]) -> list[np.ndarray]:
+    """One array, or a list of them (one per design size), as a list."""
+    return arrays if isinstance(arrays, list) else [arrays]
+
+
 def agreement(a: np.ndarray | list[np.ndarray], b: np.ndarray | list[np.ndarray]) -> list[float]:
     """Share of pixels where two encoded F_Tensors (or lists of them, one per size) agree, per channel
     (none when their shapes differ)."""
-    a, b = (list(x) if isinstance(x, list) else [x] for x in (a, b))
+    a, b = as_list(a), as_list(b)
     if [x.shape for x in a] != [y.shape for y in b]:
         return [0.0] * 4
     total = sum(x[:, 0].size for x in a)
@@ -173,7 +178,6 @@ def judge_int8(
 ) -> dict:
     """Task-level agreement of int8 F_Tensors with fp32 ones (uint8 (N, 4, H, W), or a list of such
     arrays, one per size) on labelled images."""
-    as_list = lambda x: x if isinstance(x, list) else [x]  # noqa: E731
     metrics = {}
     for label, f_tensors in (("fp32", fp32), ("int8", int8)):
         scores = SpecMetrics()
