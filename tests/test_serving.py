@@ -427,6 +427,39 @@ def test_bad_requests_get_clear_4xx_answers_and_the_server_keeps_working(server,
     assert client.predict(encode(design)).shape == (4, 64, 64)
 
 
+def test_a_50_megapixel_answer_stalls_no_other_request(server):
+    """The answer to a 7000×7000 upload (196 MB before compression) is resized and encoded beside the
+    event loop: health checks sent meanwhile answer at once, not when that answer is done."""
+    huge = encode(Image.new("L", (7000, 7000), 200))  # flat: a small upload, the largest answer allowed
+    finished = threading.Event()
+    seconds: list[float] = []
+    shapes: list[tuple] = []
+
+    def big_request() -> None:
+        start = time.monotonic()
+        try:
+            shapes.append(FTensorClient(server, timeout=120).predict(huge).shape)
+        finally:
+            seconds.append(time.monotonic() - start)
+            finished.set()
+
+    worker = threading.Thread(target=big_request)
+    worker.start()
+    waits = []
+    while not finished.is_set():
+        start = time.monotonic()
+        with urlopen(f"{server}/livez", timeout=60) as response:
+            assert response.status == 200
+        waits.append(time.monotonic() - start)
+        time.sleep(0.02)
+    worker.join()
+    assert shapes == [(4, 7000, 7000)]
+    # The answer's work takes seconds; every health check during it is answered in a fraction of that
+    # (on the event loop, the check that arrives at its start waits for all of it).
+    assert len(waits) >= 10, (seconds, len(waits))
+    assert max(waits) < seconds[0] / 4, (max(waits), seconds[0])
+
+
 def test_predict_and_serve_work_in_a_virtual_environment_without_torch(exported, dataset, runtime, tmp_path):
     """Install ftensor[serve] from this checkout into a fresh venv: no torch, yet predict, val and serve work."""
     source = tmp_path / "src"
