@@ -43,6 +43,18 @@ def test_default_draws_every_kind_and_kinds_restricts_the_draw():
     assert {photo_texture(rng, 8, 8, PALETTE[2], kinds=held_in)[1] for _ in range(50)} == set(held_in)
 
 
+def test_a_missing_photograph_is_refused_with_the_install_fix(monkeypatch):
+    from ftensor.data import textures
+
+    monkeypatch.setitem(textures.PHOTOGRAPHS, "brick", "no-such-photograph.png")
+    textures._photograph.cache_clear()
+    try:
+        with pytest.raises(FTensorError, match=r"no-such-photograph.png cannot be read .*pip install -e \."):
+            photo_texture(np.random.default_rng(0), 16, 16, PALETTE[0], kinds=("photo_brick",))
+    finally:
+        textures._photograph.cache_clear()
+
+
 @pytest.mark.parametrize("kinds", [("blobs", "selfie"), ()])
 def test_unknown_or_no_kinds_are_refused_by_name(kinds):
     with pytest.raises(FTensorError, match="selfie" if kinds else "none given"):

@@ -13,7 +13,8 @@ and a 200×150 texture costs under a millisecond.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib.metadata import PackageNotFoundError, distribution
 
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
@@ -416,6 +417,45 @@ def _bokeh(rng, w, h, base):
     return picture, None
 
 
+# Real photographs: the public-domain and CC0 pictures that scikit-image ships in skimage/data (a declared
+# dependency whose files are read; the package is never imported). Each is a kind of its own, so that a
+# benchmark can hold some out, and each is drawn as a grey field, like the families above, from a window
+# of random place and scale, mirrored or not, then recoloured around the element's class.
+PHOTOGRAPHS = {
+    name: f"{name}.{'jpg' if name in ('hubble_deep_field', 'rocket') else 'png'}"
+    for name in (
+        "astronaut", "brick", "camera", "cell", "chelsea", "coffee", "coins",
+        "grass", "gravel", "hubble_deep_field", "ihc", "rocket",
+    )
+}  # fmt: skip
+
+
+@cache
+def _photograph(name: str) -> Image.Image:
+    """A shipped photograph in grey, decoded once per process."""
+    try:
+        with Image.open(distribution("scikit-image").locate_file(f"skimage/data/{PHOTOGRAPHS[name]}")) as image:
+            return image.convert("L")
+    except (PackageNotFoundError, OSError) as error:
+        raise FTensorError(
+            f"the photograph {PHOTOGRAPHS[name]} cannot be read ({error}): install ftensor's declared "
+            "dependencies with `pip install -e .` (scikit-image ships the photographs)."
+        ) from error
+
+
+def _photo_field(name: str):
+    def field(rng, w, h):
+        photo = _photograph(name)
+        fit = min(photo.width / w, photo.height / h) * rng.uniform(0.3, 1.0)  # window of the element's shape
+        x0, y0 = rng.uniform(0, photo.width - w * fit), rng.uniform(0, photo.height - h * fit)
+        window = photo.resize((w, h), Image.Resampling.BILINEAR, box=(x0, y0, x0 + w * fit, y0 + h * fit))
+        grey = np.asarray(window, np.float32) * (1 / 255)
+        return np.ascontiguousarray(grey[:, ::-1]) if rng.random() < 0.5 else grey
+
+    field.__doc__ = f"The photograph {PHOTOGRAPHS[name]}, cropped, scaled and perhaps mirrored."
+    return field
+
+
 PAINTED = {"blobs": _blobs, "gradient": _gradient, "scene": _scene, "bokeh": _bokeh}
 FIELDS = {
     "clouds": _clouds,
@@ -434,6 +474,7 @@ FIELDS = {
     "mosaic": _mosaic,
     "streaks": _streaks,
     "vignette": _vignette,
+    **{f"photo_{name}": _photo_field(name) for name in PHOTOGRAPHS},
 }
 EXPOSURE = {"low_key": 0.8, "high_key": -0.6}  # log-gamma bias of the tone curve: dark or light on purpose
 TEXTURE_KINDS = (*PAINTED, *FIELDS)
