@@ -27,14 +27,15 @@ lint: venv
 	$(BIN)/ruff check ftensor tests benchmarks
 	$(BIN)/ruff format --check ftensor tests benchmarks
 
-# Every benchmark with its defaults (about half an hour on 2 cores); the serve and generalisation benchmarks
-# score the quick start's model: `make demo` first.
+# Every benchmark with its defaults (about half an hour on 2 cores); the serve, generalisation and quick-start
+# benchmarks read the quick start's model or log: `make demo` first.
 bench: venv
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/bench_train.py
 	$(BIN)/python benchmarks/bench_export.py
 	$(BIN)/python benchmarks/bench_serve.py
 	$(BIN)/python benchmarks/bench_generalise.py
+	$(BIN)/python benchmarks/bench_quickstart.py
 
 # What the tool writes (datasets and run folders) and the virtual environment.
 clean:

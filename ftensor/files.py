@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import zlib
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 
 def atomic_write_bytes(path: Path, data: bytes, durable: bool = False) -> None:
@@ -38,10 +38,19 @@ def atomic_write_bytes(path: Path, data: bytes, durable: bool = False) -> None:
 
 
 def png_bytes(pixels: np.ndarray) -> bytes:
-    """PNG at zlib level 0: photo-like content barely compresses, and stored PNGs decode 3× faster."""
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG", compress_level=0)
-    return buffer.getvalue()
+    """An (H, W, 3) RGB or (H, W) grey uint8 array as a PNG of unfiltered rows stored uncompressed (zlib
+    level 0): photo-like content barely compresses, and stored PNGs decode 3× faster. Written here because
+    Pillow's encoder, at level 0 too, chose a filter for every row: 2 ms of a 256-px sample's 15."""
+    height, width = pixels.shape[:2]
+    colour_type = {1: 0, 3: 2}[1 if pixels.ndim == 2 else pixels.shape[2]]  # grey or RGB
+    rows = np.concatenate([np.zeros((height, 1), np.uint8), pixels.reshape(height, -1)], axis=1)  # filter 0
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
+    idat = zlib.compress(rows.tobytes(), 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
 def npy_bytes(array: np.ndarray) -> bytes:

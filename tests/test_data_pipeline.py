@@ -36,6 +36,19 @@ def test_same_seed_same_bytes_whatever_the_workers(tmp_path):
     assert (tmp_path / "c/images/000000.png").read_bytes() != a["images/000000.png"]
 
 
+def test_png_files_hold_exactly_the_pixels_written(tmp_path):
+    from ftensor.files import png_bytes
+
+    rng = np.random.default_rng(0)
+    for shape in ((448, 256, 3), (37, 5, 3), (64, 64), (1, 1)):
+        pixels = rng.integers(0, 256, shape, dtype=np.uint8)
+        path = tmp_path / "image.png"
+        path.write_bytes(png_bytes(pixels))
+        with Image.open(path) as image:
+            assert image.format == "PNG" and image.mode == ("RGB" if len(shape) == 3 else "L")
+            assert np.array_equal(np.asarray(image), pixels), shape
+
+
 def test_ranges_made_apart_merge_into_the_same_dataset(tmp_path):
     generate_dataset(tmp_path / "whole", 30, image_size=SIZE, seed=1, workers=1, progress=False)
     generate_dataset(tmp_path / "parts", 12, image_size=SIZE, seed=1, workers=1, progress=False)

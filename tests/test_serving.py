@@ -360,6 +360,20 @@ def test_http_predict_equals_the_in_process_runtime(server, runtime, design, dat
         assert np.array_equal(answer, runtime.predict(path).f_tensor), path.name
 
 
+def test_the_client_keeps_its_connection_and_reconnects_when_the_server_closed_it(server, design):
+    client, png = FTensorClient(server), encode(design)
+    assert client.predict(png).shape == (4, 64, 64)
+    connection = client._local.connection
+    assert client.predict(png).shape == (4, 64, 64) and client._local.connection is connection, "kept alive"
+    connection.sock.shutdown(socket.SHUT_RDWR)  # as when the server drops an idle connection
+    assert client.predict(png).shape == (4, 64, 64) and client._local.connection is not connection
+    with pytest.raises(FTensorServerError, match="not a readable image") as refused:
+        client.predict(b"not an image")
+    assert refused.value.status == 400 and client.predict(png).shape == (4, 64, 64), "an error keeps it usable"
+    with pytest.raises(ValueError, match="not a server address"):
+        FTensorClient("127.0.0.1:3000")
+
+
 def test_info_health_metrics_and_docs(server, exported):
     info = FTensorClient(server).info()
     assert info["spec_version"] == 2 and info["image_size"] == 64 and info["preset"] == "tiny"

@@ -227,8 +227,8 @@ class Designer:
         else:
             second = jittered(self.rng, color_class)
             angle = float(self.rng.uniform(0, 360))
-            ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-            t = xs * np.cos(np.radians(angle)) + ys * np.sin(np.radians(angle))
+            xs, ys = np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)[:, None]
+            t = xs * np.cos(np.radians(angle)) + ys * np.sin(np.radians(angle))  # broadcast to (h, w)
             t = ((t - t.min()) / max(float(t.max() - t.min()), 1.0))[..., None]
             c.pixels[:] = np.rint(first + (second.astype(np.float32) - first) * t).astype(np.uint8)
             extra = {"fill": "gradient", "gradient_to_rgb": [int(v) for v in second], "gradient_angle": angle}

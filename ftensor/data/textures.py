@@ -1,9 +1,10 @@
 """Photo-like textures for image elements: a base palette colour plus visible structure at several scales.
 
 Images in real designs are photographs of every sort: recoloured, dark or washed out, halftoned, cities, faces,
-products, landscapes, close-ups. Most families here draw a grey field in [0, 1] with such structure, and
-`_colourise` adds film grain and maps it through a random tone curve of two or three shades around the base colour
-(a plain shading, a duotone or a tritone, exposed dark or light), the way a recoloured photograph looks in a layout.
+products, landscapes, close-ups. Most families here draw a grey field in [0, 1] with such structure (twelve are
+windows of real photographs), and `_colourise` adds film grain and maps it through a random tone curve of two or
+three shades around the base colour (a plain shading, a duotone or a tritone, exposed dark or light), the way a
+recoloured photograph looks in a layout.
 The first four families paint colour directly. Speed matters (the generator makes ~120 designs a second per core):
 fields are upsampled from small grids by gathering four taps per axis, drawn families paint on a small canvas,
 full-size arrays stay 2-D float32 (three-band float arrays are slow to allocate), colour comes from a PIL palette,
