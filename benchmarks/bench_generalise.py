@@ -9,20 +9,37 @@ left out of training: ftensor/data/variety.py) with another seed. It scores a mo
 (`make demo` trains the quick start's; train another with `ftensor train --data_dir DATA --run RUN` on
 data made with `--variety seen`), making either dataset that is missing. Every score comes from
 `ftensor val`'s library function on the exported ONNX model when there is one (else the checkpoint),
-pooled over each split as the spec says. Prints a markdown table for the README.
+pooled over each split as the spec says, then per design size and per layout family. Prints a markdown table
+for the README.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from machine import describe
 
 from ftensor.data.generate import generate_dataset
-from ftensor.evaluation import evaluate_model
+from ftensor.data.layout import sample_paths
+from ftensor.data.reader import list_indices, load_sample, split_indices
+from ftensor.evaluation import evaluate_model, load_model
+from ftensor.metrics import SpecMetrics
 from ftensor.runs import RunFolder
 from ftensor.spec import SUCCESS_CRITERIA
+
+
+def by_layout(model: Path, data_dir: Path, split: str) -> dict[str, tuple[int, dict[str, float]]]:
+    """(designs, metrics) per layout family, which the generator's metadata names: where a gap comes from."""
+    scorer, parts = load_model(model), {}
+    for index in split_indices(list_indices(data_dir), split, 0.1):
+        image, truth = load_sample(data_dir, index)
+        layout = json.loads(sample_paths(data_dir, index)["metadata"].read_text())["layout"]
+        count, metrics = parts.setdefault(layout, [0, SpecMetrics()])
+        metrics.update(scorer.predict(image[None]), truth[None])
+        parts[layout][0] = count + 1
+    return {layout: (count, metrics.compute()) for layout, (count, metrics) in sorted(parts.items())}
 
 
 def main() -> None:
@@ -58,6 +75,13 @@ def main() -> None:
             f"  {size:>9}: {m['images']:>4}  {m['text_iou']:.4f}  {m['image_iou']:.4f}  "
             f"{m['color_accuracy']:.4f}  {m['hierarchy_mse']:.4f}"
         )
+    print("\nper layout family (split: layout, images, text IoU, image IoU, colour accuracy, hierarchy MSE):")
+    for label, folder, split in (("own val", data, "val"), ("held-out", held_out, "all")):
+        for layout, (count, m) in by_layout(model, folder, split).items():
+            print(
+                f"  {label:>8}: {layout:>8} {count:>4}  {m['text_iou']:.4f}  {m['image_iou']:.4f}  "
+                f"{m['color_accuracy']:.4f}  {m['hierarchy_mse']:.4f}"
+            )
 
 
 if __name__ == "__main__":
