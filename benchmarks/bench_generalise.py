@@ -23,23 +23,34 @@ from machine import describe
 
 from ftensor.data.generate import generate_dataset
 from ftensor.data.layout import sample_paths
-from ftensor.data.reader import list_indices, load_sample, split_indices
-from ftensor.evaluation import evaluate_model, load_model
+from ftensor.data.reader import (
+    list_indices,
+    load_samples,
+    read_dataset_info,
+    sample_sizes,
+    size_batches,
+    split_indices,
+)
+from ftensor.evaluation import Model, evaluate_model, load_model
 from ftensor.metrics import SpecMetrics
 from ftensor.runs import RunFolder
 from ftensor.spec import SUCCESS_CRITERIA
 
 
-def by_layout(model: Path, data_dir: Path, split: str) -> dict[str, tuple[int, dict[str, float]]]:
+def by_layout(scorer: Model, data_dir: Path, split: str) -> dict[str, tuple[int, dict[str, float]]]:
     """(designs, metrics) per layout family, which the generator's metadata names: where a gap comes from."""
-    scorer, parts = load_model(model), {}
+    layouts: dict[str, list[int]] = {}
     for index in split_indices(list_indices(data_dir), split, 0.1):
-        image, truth = load_sample(data_dir, index)
         layout = json.loads(sample_paths(data_dir, index)["metadata"].read_text())["layout"]
-        count, metrics = parts.setdefault(layout, [0, SpecMetrics()])
-        metrics.update(scorer.predict(image[None]), truth[None])
-        parts[layout][0] = count + 1
-    return {layout: (count, metrics.compute()) for layout, (count, metrics) in sorted(parts.items())}
+        layouts.setdefault(layout, []).append(index)
+    info, report = read_dataset_info(data_dir), {}
+    for layout, members in sorted(layouts.items()):
+        metrics = SpecMetrics()
+        for positions in size_batches(sample_sizes(data_dir, members, info), 8):
+            images, truth = load_samples(data_dir, [members[k] for k in positions])
+            metrics.update(scorer.predict(images), truth)
+        report[layout] = (len(members), metrics.compute())
+    return report
 
 
 def main() -> None:
@@ -76,8 +87,9 @@ def main() -> None:
             f"{m['color_accuracy']:.4f}  {m['hierarchy_mse']:.4f}"
         )
     print("\nper layout family (split: layout, images, text IoU, image IoU, colour accuracy, hierarchy MSE):")
+    scorer = load_model(model)
     for label, folder, split in (("own val", data, "val"), ("held-out", held_out, "all")):
-        for layout, (count, m) in by_layout(model, folder, split).items():
+        for layout, (count, m) in by_layout(scorer, folder, split).items():
             print(
                 f"  {label:>8}: {layout:>8} {count:>4}  {m['text_iou']:.4f}  {m['image_iou']:.4f}  "
                 f"{m['color_accuracy']:.4f}  {m['hierarchy_mse']:.4f}"

@@ -19,6 +19,7 @@ from pathlib import Path
 from bench_export import conv_flops
 from machine import describe, nominal_peak_gflops
 
+from ftensor.data.reader import read_dataset_info
 from ftensor.metrics import criteria_met
 from ftensor.model import build_model
 from ftensor.runs import RunFolder
@@ -27,7 +28,7 @@ from ftensor.runs import RunFolder
 def training_gflop_per_sample(preset: str, data_dir: Path) -> float:
     """Forward + backward convolution GFLOP of one sample, averaged over the dataset's sizes."""
     per_pixel = conv_flops(build_model(preset), 128) / 128**2  # fully convolutional: FLOPs scale with pixels
-    info = json.loads((data_dir / "dataset.json").read_text())
+    info = read_dataset_info(data_dir)
     sizes = [(*item["size"], item["count"]) for item in info.get("sizes", [])]
     sizes = sizes or [(info["image_size"], info["image_size"], 1)]  # a version-1 dataset: all S×S
     pixels = sum(width * height * count for width, height, count in sizes) / sum(count for *_, count in sizes)
