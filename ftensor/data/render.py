@@ -266,10 +266,15 @@ class Designer:
         self.record("image", "image", box, color_class, rgb, texture=kind, texture_std=grey_std)
 
     # -- z 4: text ------------------------------------------------------------------------------
-    def contrasting_class(self, boxes: list[Box], prefer: tuple[int, ...] = (0, 1)) -> int | None:
-        """A text class whose anchor luma differs by ≥ 90 from every class under the line boxes."""
+    def text_classes(self, boxes: list[Box]) -> list[int]:
+        """The classes whose anchor luma differs by ≥ 90 from every class under the line boxes."""
         under = np.unique(np.concatenate([self.canvas.color[y0:y1, x0:x1].ravel() for x0, y0, x1, y1 in boxes]))
-        ok = [c for c in range(NUM_CLASSES) if np.all(np.abs(ANCHOR_LUMA[c] - ANCHOR_LUMA[under]) >= MIN_TEXT_CONTRAST)]
+        gaps = np.abs(ANCHOR_LUMA[:, None] - ANCHOR_LUMA[under][None, :]).min(axis=1)
+        return [int(c) for c in np.flatnonzero(gaps >= MIN_TEXT_CONTRAST)]
+
+    def contrasting_class(self, boxes: list[Box], prefer: tuple[int, ...] = (0, 1)) -> int | None:
+        """One of the `text_classes` (preferring `prefer`), or None."""
+        ok = self.text_classes(boxes)
         if not ok:
             return None
         preferred = [c for c in ok if c in prefer]
@@ -315,10 +320,8 @@ class Designer:
         )
         return block
 
-    def words_to_lines(
-        self, role: str, font: tuple[str, str, int], raster: Raster, max_width: int, max_lines: int
-    ) -> list[Line]:
-        """Greedy word wrap of role-appropriate copy into at most `max_lines` inked lines."""
+    def wrap_words(self, role: str, font: tuple[str, str, int], raster: Raster, max_width: int) -> list[str]:
+        """Greedy word wrap of role-appropriate copy into lines no wider than `max_width` (a single word may be)."""
         family, weight, size = font
         texts, current = [], ""
         for word in copy_words(self.rng, role):
@@ -329,8 +332,7 @@ class Designer:
             else:
                 current = candidate
         texts.append(current)
-        lines = [render_line(t, family, weight, size, raster) for t in texts[:max_lines]]
-        return [line for line in lines if line is not None and line.width <= max_width]
+        return texts
 
     def text_flow(self, area: Box, align: str, roles: list[str]) -> tuple[int, int]:
         """Stack text blocks top to bottom inside `area`; returns the y where the flow ended and blocks made."""
@@ -346,19 +348,33 @@ class Designer:
             if role in ("headline", "caption") and self.rng.random() < 0.25:  # tracked-out headings and labels
                 raster = Raster(raster.supersample, raster.gamma, int(self.rng.integers(1, max(2, size // 6) + 1)))
             max_lines = {"headline": 2, "subheading": 2, "body": 5, "caption": 2}[role]
-            lines = self.words_to_lines(role, (family, weight, size), raster, ax1 - ax0, max_lines)
+            texts = self.wrap_words(role, (family, weight, size), raster, ax1 - ax0)
             ascent, descent = load_font(family, weight, size).getmetrics()
             pitch = int(round((ascent + descent) * self.rng.uniform(1.0, 1.5)))
-            origins = []
-            for k, line in enumerate(lines):
+            # Keep the lines that fit in the area. Lines are rendered only while the block can still be drawn:
+            # two in five rendered lines used to be thrown away, past the area's end or under colours no text
+            # class contrasts with.
+            placed, lines, origins, boxes = 0, [], [], []
+            for text in texts[:max_lines]:
+                top = y + placed * pitch
+                if top >= ay1:  # its ink, which ends below the pen's top, would end below the area: so would the rest
+                    break
+                line = render_line(text, family, weight, size, raster)
+                if line is None or line.width > ax1 - ax0:
+                    continue
+                placed += 1
                 x = {"left": ax0, "center": (ax0 + ax1 - line.width) // 2, "right": ax1 - line.width}[align]
-                origins.append((x, y + k * pitch + line.dy))
-            # Keep the lines that fit in the area, then check the block against every other text block.
-            keep = [(ln, o) for ln, o in zip(lines, origins) if o[1] + ln.coverage.shape[0] <= ay1 and o[1] >= 0]
-            if not keep:
+                box = (x, top + line.dy, x + line.width, top + line.dy + line.coverage.shape[0])
+                if box[1] < 0 or box[3] > ay1:
+                    continue
+                lines.append(line)
+                origins.append(box[:2])
+                boxes.append(box)
+                if not self.text_classes(boxes):  # no class contrasts with what lies under it: neither with more
+                    break
+            if not lines:
                 continue
-            lines, origins = [k[0] for k in keep], [k[1] for k in keep]
-            boxes = [(x, yy, x + ln.width, yy + ln.coverage.shape[0]) for ln, (x, yy) in zip(lines, origins)]
+            # Check the block against every other text block.
             block = union(boxes)
             if any(overlaps(block, other) for other in self.text_boxes):
                 continue
