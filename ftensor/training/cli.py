@@ -45,6 +45,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="train on captured-looking copies (JPEG, blur, resampling, colour noise; labels unchanged)",
     )
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"), help="where to train")
+    parser.add_argument(
+        "--precision",
+        default="auto",
+        choices=("auto", "fp32", "bf16"),
+        help="of the training steps (default auto: bf16 autocast on CUDA and on CPUs with native bf16, "
+        "AVX512-BF16 or AMX; fp32 elsewhere). Validation and the exported model are fp32 on a CPU",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of weights and data order")
     parser.add_argument(
         "--save_period", type=int, default=1, help="keep a weights-only checkpoint every N epochs (0: none)"
