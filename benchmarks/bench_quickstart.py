@@ -6,8 +6,9 @@ split, and how hard the CPU worked to get there.
 Reads the run's training log (`ftensor train` writes it; any run folder will do) and prints per epoch:
 the training time so far, training samples/s, the GFLOP/s that implies (the convolutions' forward FLOPs
 × 3 for the backward pass and the weight gradients, averaged over the dataset's mix of sizes) against
-this CPU's fp32 peak, and the val metrics with the criteria met; then the first epoch that meets all
-four, or that none did. Run it on the machine that trained the run: the CPU it names is this one's.
+this CPU's fp32 peak (a run in bf16 can pass it: native bf16 does twice the work per instruction), and
+the val metrics with the criteria met; then the first epoch that meets all four, or that none did. Run
+it on the machine that trained the run: the CPU it names is this one's.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def main() -> None:
     print(f"\n{describe()}")
     print(
         f"run {args.run}: preset {config['preset']}, batch {config['batch_size']}, {config['epochs']} epochs, "
-        f"{gflop:.1f} training GFLOP a sample; fp32 peak ≈ {peak:.0f} GFLOP/s ({reckoning})\n"
+        f"{'bf16 autocast' if config.get('bf16') else 'fp32'}, {gflop:.1f} training GFLOP a sample; "
+        f"fp32 peak ≈ {peak:.0f} GFLOP/s ({reckoning})\n"
     )
     columns = "epoch | minutes | samples/s | GFLOP/s | of peak | text IoU | image IoU | colour | hierarchy MSE | met"
     print(f"| {columns} |\n|{'---|' * (columns.count('|') + 1)}")

@@ -13,6 +13,7 @@ import torch
 
 from ftensor.cli import main
 from ftensor.data import generate_dataset
+from ftensor.errors import FTensorError
 from ftensor.training import train as training
 from ftensor.training.checkpoint import load_checkpoint
 
@@ -148,6 +149,21 @@ def test_bad_flags_and_small_datasets_are_clear_errors(dataset, tmp_path, capsys
         assert message in capsys.readouterr().err
     assert main(["train", "--data_dir", str(tmp_path / "none"), "--run", str(tmp_path)]) == 2
     assert "Dataset not found" in capsys.readouterr().err
+
+
+def test_precision_is_bf16_only_where_the_cpu_computes_it_natively(dataset, tmp_path, capsys):
+    cpu = torch.device("cpu")
+    assert training.uses_bf16(cpu, "bf16") and not training.uses_bf16(cpu, "fp32")
+    with pytest.raises(FTensorError, match="--precision 'fp16' is unknown"):
+        training.TrainConfig(precision="fp16").check()
+    # With PyTorch and oneDNN held to AVX2 kernels (an AVX2-only CPU's), bf16 would be emulated, 10× slower.
+    avx2 = {**os.environ, "ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}
+    probe = "import torch; from ftensor.training.train import uses_bf16; print(uses_bf16(torch.device('cpu')))"
+    assert subprocess.run([sys.executable, "-c", probe], env=avx2, capture_output=True, text=True).stdout == "False\n"
+    # A run says, and records, which it used.
+    assert train(dataset, tmp_path, "--epochs", "1", "--precision", "fp32") == 0
+    assert " in fp32, " in capsys.readouterr().out
+    assert json.loads((tmp_path / "logs/encoder_training_log.json").read_text())["config"]["bf16"] is False
 
 
 def test_ddp_with_two_cpu_processes(dataset, tmp_path):
