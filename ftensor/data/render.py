@@ -321,7 +321,7 @@ class Designer:
         return block
 
     def wrap_words(self, role: str, font: tuple[str, str, int], raster: Raster, max_width: int) -> list[str]:
-        """Greedy word wrap of role-appropriate copy into lines no wider than `max_width` (a single word may be)."""
+        """Greedy word wrap of role-appropriate copy into lines no wider than `max_width` (but for a lone long word)."""
         family, weight, size = font
         texts, current = [], ""
         for word in copy_words(self.rng, role):
