@@ -354,7 +354,7 @@ class Designer:
             # Keep the lines that fit in the area. Lines are rendered only while the block can still be drawn:
             # two in five rendered lines used to be thrown away, past the area's end or under colours no text
             # class contrasts with.
-            placed, lines, origins, boxes = 0, [], [], []
+            placed, lines, boxes = 0, [], []
             for text in texts[:max_lines]:
                 top = y + placed * pitch
                 if top >= ay1:  # its ink, which ends below the pen's top, would end below the area: so would the rest
@@ -368,7 +368,6 @@ class Designer:
                 if box[1] < 0 or box[3] > ay1:
                     continue
                 lines.append(line)
-                origins.append(box[:2])
                 boxes.append(box)
                 if not self.text_classes(boxes):  # no class contrasts with what lies under it: neither with more
                     break
@@ -381,7 +380,7 @@ class Designer:
             color_class = self.contrasting_class(boxes)
             if color_class is None:
                 continue
-            self.paint_text(role, (family, weight, size), lines, origins, color_class, raster)
+            self.paint_text(role, (family, weight, size), lines, [box[:2] for box in boxes], color_class, raster)
             self.text_boxes.append(block)
             made += 1
             self.blocks += 1

@@ -206,9 +206,10 @@ def train_epoch(
     net.train()
     started, metrics, loss_sum, seen = time.perf_counter(), SpecMetrics(), 0.0, 0
     bar = tqdm(loader, desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=not processes.main)
+    bf16 = uses_bf16(device, config.precision)  # once, not per batch: it reads the CPU's capabilities
     for batch in bar:
         images, f_tensors = to_device(batch, device)
-        with autocast(device, uses_bf16(device, config.precision)):
+        with autocast(device, bf16):
             heads = net(images)
             loss, _ = criterion(heads, f_tensors)
         optimizer.zero_grad(set_to_none=True)
