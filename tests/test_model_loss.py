@@ -39,6 +39,26 @@ def test_presets_and_head_shapes():
         build_model("huge")
 
 
+def test_row_context_carries_evidence_along_the_row_only():
+    """A line's box is as tall as its tallest glyph over the whole line: the CPU presets' row context lets
+    a pixel see features up to 16 px along its row, and nothing off it."""
+    from ftensor.model.unet import RowContext
+
+    torch.manual_seed(0)
+    context = RowContext(4).eval()
+    features = torch.zeros(1, 4, 8, 64)
+    glyphs = torch.rand(1, 4, 8, 64)
+    assert torch.equal(context(glyphs), glyphs), "a fresh block is the identity: training starts from the U-Net"
+    torch.nn.init.ones_(context.mix[1].weight)  # as training would leave it: the context in use
+    nudged = features.clone()
+    nudged[0, :, 3, 40] = 1.0
+    change = (context(nudged) - context(features)).abs().sum(dim=1)[0]
+    assert change[3, 40 - 16] > 0 and change[3, 40 + 15] > 0, "16 px along the row sees the glyph"
+    assert change[3, : 40 - 16].sum() == 0 and change[3, 40 + 17 :].sum() == 0, "farther along does not"
+    assert change[[0, 1, 2, 4, 5, 6, 7]].sum() == 0, "other rows do not"
+    assert not isinstance(build_model("unet").row_context, RowContext), "the standard U-Net stays the seed's"
+
+
 def test_perfect_prediction_gives_iou_1_and_mse_0():
     rng = np.random.default_rng(0)
     truth = encode_f_tensor(

@@ -8,7 +8,7 @@ from torch import nn
 from ftensor.errors import FTensorError
 from ftensor.spec import HIERARCHY_SCALE, NUM_CLASSES
 
-PRESETS = {"unet": 64, "small": 16, "tiny": 8}
+PRESETS = {"unet": (64, False), "small": (16, True), "tiny": (8, True)}  # base width, row context
 HEAD_CHANNELS = {"text": 1, "image": 1, "color": NUM_CLASSES, "hierarchy": 1}
 
 
@@ -45,11 +45,32 @@ class Up(nn.Module):
         return self.conv(torch.cat([skip, self.up(x)], dim=1))
 
 
+class RowContext(nn.Module):
+    """Lets every pixel see the ink along its row: a text line's box runs from its tallest ascender to its
+    lowest descender over the whole line, so the box's top and bottom rows are text where no glyph near
+    the pixel reaches them. Plain convolutions decide from a few pixels around and left those rows
+    ragged. Max-pooling the features along rows at two widths (in pixels of the model's scale) carries
+    that evidence sideways, and a 1×1 convolution adds it back. Its last BatchNorm starts at zero, so the
+    block starts as the identity and training sees the plain U-Net at first (a `tiny` model whose context
+    started active learned nothing in three short epochs)."""
+
+    def __init__(self, channels: int, widths: tuple[int, ...] = (9, 33)) -> None:
+        super().__init__()
+        self.pools = nn.ModuleList(nn.MaxPool2d((1, w), stride=1, padding=(0, w // 2)) for w in widths)
+        self.mix = nn.Sequential(
+            nn.Conv2d(channels * (1 + len(widths)), channels, 1, bias=False), nn.BatchNorm2d(channels)
+        )
+        nn.init.zeros_(self.mix[1].weight)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x + self.mix(torch.cat([x, *(pool(x) for pool in self.pools)], dim=1)))
+
+
 class UNet(nn.Module):
     """Maps an RGB image in [0, 1] (N, 3, H, W), H and W multiples of 16, to the four F_Tensor heads:
     `text` and `image` logits (N, 1, H, W), `color` logits (N, 12, H, W) and `hierarchy` in [0, 1]."""
 
-    def __init__(self, base_channels: int = 64) -> None:
+    def __init__(self, base_channels: int = 64, row_context: bool = False) -> None:
         super().__init__()
         c = base_channels
         self.base_channels = c
@@ -61,6 +82,7 @@ class UNet(nn.Module):
             Down(8 * c, 16 * c),
         )
         self.up1, self.up2, self.up3, self.up4 = Up(16 * c, 8 * c), Up(8 * c, 4 * c), Up(4 * c, 2 * c), Up(2 * c, c)
+        self.row_context = RowContext(c) if row_context else nn.Identity()
         self.heads = nn.Conv2d(c, sum(HEAD_CHANNELS.values()), kernel_size=1)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -72,7 +94,9 @@ class UNet(nn.Module):
         x4 = self.down3(x3)
         y = self.down4(x4)
         y = self.up4(self.up3(self.up2(self.up1(y, x4), x3), x2), x1)
-        text, image, color, hierarchy = torch.split(self.heads(y), list(HEAD_CHANNELS.values()), dim=1)
+        text, image, color, hierarchy = torch.split(
+            self.heads(self.row_context(y)), list(HEAD_CHANNELS.values()), dim=1
+        )
         return {"text": text, "image": image, "color": color, "hierarchy": torch.sigmoid(hierarchy)}
 
 
@@ -80,7 +104,7 @@ def build_model(preset: str = "unet") -> UNet:
     """A fresh U-Net of a named width: `unet` (64, ≈31M parameters), `small` (16), `tiny` (8)."""
     if preset not in PRESETS:
         raise FTensorError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}.")
-    return UNet(PRESETS[preset])
+    return UNet(*PRESETS[preset])
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -57,7 +57,10 @@ def restore_model(state: dict, path: Path) -> nn.Module:
         model.load_state_dict(state["model"])
     except RuntimeError as error:
         raise FTensorError(
-            f"{path}: the weights do not match the {state['config']['preset']!r} preset ({str(error).splitlines()[0]})."
+            f"{path}: the weights do not match the {state['config']['preset']!r} preset "
+            f"({str(error).splitlines()[0]}). `small` and `tiny` gained a row-context layer in ftensor 0.5: "
+            "a checkpoint of theirs from an earlier release loads in that release, and an ONNX file exported "
+            "from it serves with any release."
         ) from error
     return model
 
