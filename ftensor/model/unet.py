@@ -52,7 +52,7 @@ class RowContext(nn.Module):
     ragged. Max-pooling the features along rows at two widths (in pixels of the model's scale) carries
     that evidence sideways, and a 1×1 convolution adds it back. Its last BatchNorm starts at zero, so the
     block starts as the identity and training sees the plain U-Net at first (a `tiny` model whose context
-    started active learned nothing in three short epochs)."""
+    started active predicted one class over a whole design after three short epochs)."""
 
     def __init__(self, channels: int, widths: tuple[int, ...] = (9, 33)) -> None:
         super().__init__()
