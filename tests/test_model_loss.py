@@ -40,21 +40,21 @@ def test_presets_and_head_shapes():
 
 
 def test_row_context_carries_evidence_along_the_row_only():
-    """A line's box is as tall as its tallest glyph over the whole line: the CPU presets' row context lets
-    a pixel see features up to 16 px along its row, and nothing off it."""
+    """A line's box is as tall as its tallest glyph over the whole line: the CPU presets' row context lets a
+    pixel see features over 33 cells of 4 px along its row (64 to 67 px either side), and nothing off it."""
     from ftensor.model.unet import RowContext
 
     torch.manual_seed(0)
     context = RowContext(4).eval()
-    features = torch.zeros(1, 4, 8, 64)
-    glyphs = torch.rand(1, 4, 8, 64)
+    features = torch.zeros(1, 4, 8, 256)
+    glyphs = torch.rand(1, 4, 8, 256)
     assert torch.equal(context(glyphs), glyphs), "a fresh block is the identity: training starts from the U-Net"
-    torch.nn.init.ones_(context.mix[1].weight)  # as training would leave it: the context in use
+    torch.nn.init.ones_(context.norm.weight)  # as training would leave it: the context in use
     nudged = features.clone()
-    nudged[0, :, 3, 40] = 1.0
+    nudged[0, :, 3, 130] = 1.0  # in cell 32, so cells 16 to 48 (pixels 64 to 195) see it
     change = (context(nudged) - context(features)).abs().sum(dim=1)[0]
-    assert change[3, 40 - 16] > 0 and change[3, 40 + 15] > 0, "16 px along the row sees the glyph"
-    assert change[3, : 40 - 16].sum() == 0 and change[3, 40 + 17 :].sum() == 0, "farther along does not"
+    assert change[3, 64] > 0 and change[3, 195] > 0, "the farthest pixels of the farthest cells see the glyph"
+    assert change[3, :64].sum() == 0 and change[3, 196:].sum() == 0, "farther along does not"
     assert change[[0, 1, 2, 4, 5, 6, 7]].sum() == 0, "other rows do not"
     assert not isinstance(build_model("unet").row_context, RowContext), "the standard U-Net stays the seed's"
 

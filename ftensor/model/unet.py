@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from ftensor.errors import FTensorError
 from ftensor.spec import HIERARCHY_SCALE, NUM_CLASSES
@@ -49,21 +50,27 @@ class RowContext(nn.Module):
     """Lets every pixel see the ink along its row: a text line's box runs from its tallest ascender to its
     lowest descender over the whole line, so the box's top and bottom rows are text where no glyph near
     the pixel reaches them. Plain convolutions decide from a few pixels around and left those rows
-    ragged. Max-pooling the features along rows at two widths (in pixels of the model's scale) carries
-    that evidence sideways, and a 1×1 convolution adds it back. Its last BatchNorm starts at zero, so the
-    block starts as the identity and training sees the plain U-Net at first (a `tiny` model whose context
-    started active predicted one class over a whole design after three short epochs)."""
+    ragged. The features are max-pooled along rows into cells of `step` pixels, then over 3, 9 and 33 cells
+    (12, 36 and 132 px); a 1×1 convolution mixes that context at the cells' width and it is added back,
+    repeated over each cell's pixels. Mixing before repeating is the same arithmetic as repeating first,
+    and the block costs 12 ms of a 2-core training step instead of the 30 ms of pooling at full width.
+    Its BatchNorm starts at zero, so the block starts as the identity and training sees the plain U-Net at
+    first (a `tiny` model whose context started active predicted one class over a whole design)."""
 
-    def __init__(self, channels: int, widths: tuple[int, ...] = (9, 33)) -> None:
+    def __init__(self, channels: int, widths: tuple[int, ...] = (3, 9, 33), step: int = 4) -> None:
         super().__init__()
+        self.step = step
         self.pools = nn.ModuleList(nn.MaxPool2d((1, w), stride=1, padding=(0, w // 2)) for w in widths)
-        self.mix = nn.Sequential(
-            nn.Conv2d(channels * (1 + len(widths)), channels, 1, bias=False), nn.BatchNorm2d(channels)
-        )
-        nn.init.zeros_(self.mix[1].weight)
+        self.local = nn.Conv2d(channels, channels, 1, bias=False)
+        self.context = nn.Conv2d(channels * len(widths), channels, 1, bias=False)
+        self.norm = nn.BatchNorm2d(channels)
+        nn.init.zeros_(self.norm.weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.relu(x + self.mix(torch.cat([x, *(pool(x) for pool in self.pools)], dim=1)))
+        cells = F.max_pool2d(x, (1, self.step))
+        context = self.context(torch.cat([pool(cells) for pool in self.pools], dim=1))
+        context = F.interpolate(context, scale_factor=(1, self.step), mode="nearest")
+        return torch.relu(x + self.norm(self.local(x) + context))
 
 
 class UNet(nn.Module):
@@ -87,7 +94,8 @@ class UNet(nn.Module):
         # across banners came out as pictures (held-out banner image IoU 0.72 → 0.54), so the image head reads
         # the features before it (quick start, one seed: held-out image IoU 0.842 → 0.865, text 0.836 → 0.853).
         self.image_head = nn.Conv2d(c, 1, kernel_size=1) if row_context else None
-        self.heads = nn.Conv2d(c, sum(HEAD_CHANNELS.values()), kernel_size=1)
+        self.head_sizes = [n for name, n in HEAD_CHANNELS.items() if not (row_context and name == "image")]
+        self.heads = nn.Conv2d(c, sum(self.head_sizes), kernel_size=1)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         if x.shape[-1] % 16 or x.shape[-2] % 16:
@@ -98,11 +106,10 @@ class UNet(nn.Module):
         x4 = self.down3(x3)
         y = self.down4(x4)
         y = self.up4(self.up3(self.up2(self.up1(y, x4), x3), x2), x1)
-        text, image, color, hierarchy = torch.split(
-            self.heads(self.row_context(y)), list(HEAD_CHANNELS.values()), dim=1
-        )
+        heads = list(torch.split(self.heads(self.row_context(y)), self.head_sizes, dim=1))
         if self.image_head is not None:
-            image = self.image_head(y)
+            heads.insert(1, self.image_head(y))
+        text, image, color, hierarchy = heads
         return {"text": text, "image": image, "color": color, "hierarchy": torch.sigmoid(hierarchy)}
 
 

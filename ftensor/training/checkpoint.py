@@ -58,9 +58,9 @@ def restore_model(state: dict, path: Path) -> nn.Module:
     except RuntimeError as error:
         raise FTensorError(
             f"{path}: the weights do not match the {state['config']['preset']!r} preset "
-            f"({str(error).splitlines()[0]}). `small` and `tiny` gained a row-context layer in ftensor 0.5: "
-            "a checkpoint of theirs from an earlier release loads in that release, and an ONNX file exported "
-            "from it serves with any release."
+            f"({str(error).splitlines()[0]}). `small` and `tiny` gained a row-context layer in ftensor 0.5 and "
+            "changed it in 0.6: a checkpoint of theirs from an earlier release loads in that release, and an "
+            "ONNX file exported from it serves with any release."
         ) from error
     return model
 
