@@ -90,9 +90,10 @@ class UNet(nn.Module):
         )
         self.up1, self.up2, self.up3, self.up4 = Up(16 * c, 8 * c), Up(8 * c, 4 * c), Up(4 * c, 2 * c), Up(2 * c, c)
         self.row_context = RowContext(c) if row_context else nn.Identity()
-        # Pictures are found by their texture, not along rows: with the row context on every head, flat bands
+        # Pictures are found by their texture, not along rows: with 0.5's row context on every head, flat bands
         # across banners came out as pictures (held-out banner image IoU 0.72 → 0.54), so the image head reads
-        # the features before it (quick start, one seed: held-out image IoU 0.842 → 0.865, text 0.836 → 0.853).
+        # the features before it. That was one CPU seed (held-out image IoU 0.842 → 0.865); three GPU seeds of
+        # 0.5 later scored 0.806–0.814, so the placement's gain is not established (benchmarks/bench_seeds.sh).
         self.image_head = nn.Conv2d(c, 1, kernel_size=1) if row_context else None
         self.head_sizes = [n for name, n in HEAD_CHANNELS.items() if not (row_context and name == "image")]
         self.heads = nn.Conv2d(c, sum(self.head_sizes), kernel_size=1)
