@@ -89,8 +89,9 @@ def test_runtime_predicts_the_spec_encoding_at_original_or_model_size(runtime, d
     f_tensor = prediction.f_tensor
     assert f_tensor.shape == (4, 64, 64) and f_tensor.dtype == np.uint8
     assert set(np.unique(f_tensor[0])) <= {0, 1} and f_tensor[2].max() < 12
-    # A mask with both values and more than one class occur: the comparisons below are between varied maps.
-    assert {0, 1} in (set(np.unique(f_tensor[0])), set(np.unique(f_tensor[1]))) and len(np.unique(f_tensor[2])) > 1
+    # Classes and hierarchy vary, so the comparisons below are between varied maps (the fixture's briefly trained
+    # tiny model may mark no text or picture on this design; the masks' encoding has tests of its own).
+    assert len(np.unique(f_tensor[2])) > 1 and len(np.unique(f_tensor[3])) > 1
     probs = prediction.probabilities
     assert {k: v.shape for k, v in probs.items()} == {
         "text_prob": (1, 64, 64),
