@@ -53,7 +53,8 @@ class RowContext(nn.Module):
     ragged. The features are max-pooled along rows into cells of `step` pixels, then over 3, 9 and 33 cells
     (12, 36 and 132 px); a 1×1 convolution mixes that context at the cells' width and it is added back,
     repeated over each cell's pixels. Mixing before repeating is the same arithmetic as repeating first,
-    and the block costs 12 ms of a 2-core training step instead of the 30 ms of pooling at full width.
+    and the block's forward and backward take a third of the time that pooling at full width took (0.5's
+    9 and 33 px; batch 8 of 128 px features on 2 cores).
     Its BatchNorm starts at zero, so the block starts as the identity and training sees the plain U-Net at
     first (a `tiny` model whose context started active predicted one class over a whole design)."""
 
