@@ -96,8 +96,8 @@ class UNet(nn.Module):
         # the features before it. That was one CPU seed (held-out image IoU 0.842 → 0.865); three GPU seeds of
         # 0.5 later scored 0.806–0.814, so the placement's gain is not established (benchmarks/bench_seeds.sh).
         self.image_head = nn.Conv2d(c, 1, kernel_size=1) if row_context else None
-        self.head_sizes = [n for name, n in HEAD_CHANNELS.items() if not (row_context and name == "image")]
-        self.heads = nn.Conv2d(c, sum(self.head_sizes), kernel_size=1)
+        self.shared_heads = [name for name in HEAD_CHANNELS if not (row_context and name == "image")]
+        self.heads = nn.Conv2d(c, sum(HEAD_CHANNELS[name] for name in self.shared_heads), kernel_size=1)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         if x.shape[-1] % 16 or x.shape[-2] % 16:
@@ -108,11 +108,12 @@ class UNet(nn.Module):
         x4 = self.down3(x3)
         y = self.down4(x4)
         y = self.up4(self.up3(self.up2(self.up1(y, x4), x3), x2), x1)
-        heads = list(torch.split(self.heads(self.row_context(y)), self.head_sizes, dim=1))
+        sizes = [HEAD_CHANNELS[name] for name in self.shared_heads]
+        heads = dict(zip(self.shared_heads, torch.split(self.heads(self.row_context(y)), sizes, dim=1)))
         if self.image_head is not None:
-            heads.insert(1, self.image_head(y))
-        text, image, color, hierarchy = heads
-        return {"text": text, "image": image, "color": color, "hierarchy": torch.sigmoid(hierarchy)}
+            heads["image"] = self.image_head(y)
+        heads["hierarchy"] = torch.sigmoid(heads["hierarchy"])
+        return {name: heads[name] for name in HEAD_CHANNELS}
 
 
 def build_model(preset: str = "unet") -> UNet:
