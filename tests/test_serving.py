@@ -320,6 +320,20 @@ def test_the_adaptive_batcher_runs_waiting_requests_together_and_answers_each():
     assert int(later[0, 0, 0]) == 4, "and the batcher goes on serving"
 
 
+def test_model_lanes_split_a_batch_and_answer_as_the_one_session_would(exported, dataset):
+    from ftensor.serving.runtime import model_input
+    from ftensor.serving.service import MAX_LANES, ModelLanes
+
+    runtime = Runtime(exported, spin=False)
+    squares = [Image.open(p).convert("RGB") for p in sorted((dataset / "images").glob("*.png"))]
+    pixels, _ = model_input([image for image in squares if image.size == (64, 64)][:5], runtime.image_size)
+    lanes = ModelLanes(runtime, cores=2)
+    assert len(lanes.lanes) == 2 and all(lane.session is not runtime.session for lane in lanes.lanes)
+    assert np.array_equal(lanes.run(pixels), runtime.run(pixels)[0]), "five images over two lanes"
+    assert np.array_equal(lanes.run(pixels[:1]), runtime.run(pixels[:1])[0]), "one image on the worker's session"
+    assert ModelLanes(runtime, cores=1).lanes == [] and ModelLanes(runtime, cores=MAX_LANES + 1).lanes == []
+
+
 @pytest.fixture(scope="module")
 def server(exported):
     import bentoml
