@@ -239,7 +239,7 @@ class Designer:
             t -= t.min()
             t /= max(float(t.max()), 1.0)
             # One channel at a time into one buffer: the same float64 arithmetic as broadcasting to (h, w, 3) at
-            # once, 8× faster (that was a tenth of a design's time, mostly spent allocating).
+            # once, 8× faster at 256 px (it was a tenth of a design's time, mostly spent allocating).
             step, value = second.astype(np.float32) - first, np.empty_like(t)
             for channel in range(3):
                 np.multiply(t, step[channel], out=value)
@@ -256,7 +256,7 @@ class Designer:
         if box[2] <= box[0] or box[3] <= box[1]:
             return
         rgb = jittered(self.rng, color_class)
-        if kind in ("rect", "band"):  # the whole box: a slice, not a boolean mask (5× faster)
+        if kind in ("rect", "band"):  # the whole box: a slice, not an all-true mask (shapes: 0.50 ms a design → 0.36)
             self.canvas.pixels[box[1] : box[3], box[0] : box[2]] = rgb
             self.canvas.claim(box, None, color_class, "decoration")
         else:
@@ -339,7 +339,7 @@ class Designer:
     ) -> list[str]:
         """Greedy word wrap of role-appropriate copy into at most `max_lines` lines no wider than `max_width` (but
         for a lone long word). The words are drawn first, so stopping at `max_lines` leaves the random stream as it
-        was; measuring the lines that were never drawn was a twentieth of generation time."""
+        was, and saves measuring lines that are never drawn (a tenth of the measuring)."""
         family, weight, size = font
         texts, current = [], ""
         for word in copy_words(self.rng, role):
