@@ -408,6 +408,8 @@ def test_bad_requests_get_clear_4xx_answers_and_the_server_keeps_working(server,
         with pytest.raises(FTensorServerError, match=phrase) as refused:
             client.predict(data)
         assert refused.value.status == 400, name
+    part = b'--x\r\nContent-Disposition: form-data; name="image"; filename="d.png"\r\n\r\n' + encode(design) + b"\r\n"
+    two_images = 2 * part + b"--x--\r\n"  # one answer for two uploads would be an answer for one of them
     wrong = {
         "unknown field": (*multipart_body({"file": ("design.png", encode(design))}, {}), "unknown field(s) file"),
         "no file": (*multipart_body({}, {"image": "design.png"}), "missing or is not a file"),
@@ -415,6 +417,7 @@ def test_bad_requests_get_clear_4xx_answers_and_the_server_keeps_working(server,
         "json": (b'{"image": 1}', "application/json", "not a multipart upload"),
         "empty body": (b"", "multipart/form-data; boundary=x", "the field `image` is missing"),
         "malformed": (b"--x\r\nnonsense", "multipart/form-data; boundary=x", "image"),
+        "two images": (two_images, "multipart/form-data; boundary=x", "came more than once"),
     }
     for name, (body, content_type, phrase) in wrong.items():
         status, response = post(f"{server}/predict", body, content_type)

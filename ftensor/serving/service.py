@@ -165,6 +165,10 @@ async def upload_problem(request: Request) -> str | None:
     unknown = sorted(set(form) - {"image", "size"})
     if unknown:
         return f"unknown field(s) {', '.join(unknown)}: {usage} (and optionally `size`)."
+    names = [name for name, _ in form.multi_items()]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:  # BentoML would silently answer for one of them
+        return f"the field(s) {', '.join(repeated)} came more than once: send one image per request; {usage}."
     if not isinstance(form.get("image"), UploadFile):
         return f"the field `image` is missing or is not a file: {usage}."
     return None
