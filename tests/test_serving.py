@@ -191,6 +191,7 @@ def test_predict_writes_each_image_resumes_and_reports_unreadable_ones(
     report = json.loads((out / "predict_report.json").read_text())
     assert report["written"] == 5 and [Path(f["path"]).name for f in report["failed"]] == ["broken.png"]
     assert "broken.png" in report["failed"][0]["path"] and report["failed"][0]["error"]
+    assert report["spec_version"] == 2 and report["preset"] == runtime.info()["preset"]
     # A rerun skips finished outputs; one lost output is made again.
     (out / "000001.npy").unlink()
     assert main(command) == 0

@@ -193,6 +193,7 @@ def predict_files(
                 bar.update(1)
     suffix = "" if n == 1 else f"_shard-{k}-of-{n}"
     summary.report = output / f"predict_report{suffix}.json"
+    model = runtime.info()  # decoded: spec_version a number, as in the server's /info and answers
     report = {
         "inputs": spec,
         "shard": f"{k}/{n}",
@@ -201,8 +202,8 @@ def predict_files(
         "skipped_existing": summary.skipped_existing,
         "failed": summary.failed,
         "model": str(runtime.path),
-        "preset": runtime.metadata.get("preset"),
-        "spec_version": runtime.metadata.get("spec_version"),
+        "preset": model.get("preset"),
+        "spec_version": model.get("spec_version"),
     }
     atomic_write_bytes(summary.report, json.dumps(report, indent=1).encode())
     return summary
