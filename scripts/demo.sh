@@ -21,8 +21,8 @@ $FT generate --num_samples 400 --image_size 128 --variety held_out --seed 1 --da
 $FT predict --run "$RUN" --input "$HELD_OUT/images" --save_viz
 # … and scored against their labels, from the exported ONNX model (no PyTorch): runs/quickstart/val/.
 $FT val --run "$RUN" --data_dir "$HELD_OUT"
-# Per size on enough designs: 2,200 more like its training data (another seed), 130-640 of each of the 11
-# sizes, where the val split's 30-45 a size move its per-size figures by ±0.02: runs/quickstart/val_sizes/.
+# Per size on enough designs: 2,200 more like its training data (another seed), 143-614 of each of the 11
+# sizes, where the val split's 24-48 a size move its per-size figures by ±0.02: runs/quickstart/val_sizes/.
 $FT generate --num_samples 2200 --image_size 128 --variety seen --seed 2 --data_dir "$SIZES"
 $FT val --run "$RUN" --data_dir "$SIZES" --output "$RUN/val_sizes"
 echo
