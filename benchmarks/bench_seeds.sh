@@ -13,8 +13,8 @@
 #
 # Runs are named ARM_sSEED (ARM: the checkout folder's name, `.` being `this`, then the flags' words joined
 # by `_`). Prints a markdown table: per arm, the mean ± standard deviation over seeds of the last epoch's
-# own-val metrics and of the held-out metrics, the text gap (own − held-out) and the held-out mean |error|
-# of hierarchy on headline and button pixels, with each run's line below.
+# own-val metrics and of the held-out metrics and the text gap (own − held-out); then per arm the held-out
+# hierarchy error on each role's pixels; then each run's line.
 set -u
 PY=${FT_PYTHON:-$PWD/.venv/bin/python}
 summarise() {
@@ -38,22 +38,24 @@ def spread(values: list[float]) -> str:
     return f"{statistics.mean(values):.3f} ± {statistics.pstdev(values):.3f}"
 
 
-def role_error(report: dict, role: str) -> float:
-    return report["hierarchy_by_role"][role]["mean_abs_error"]
-
-
-print("| arm | seeds | own val: text / image / colour / MSE | held-out: text / image / colour / MSE | text gap | held-out hierarchy mean abs error: headline / button |")
-print("|---|---|---|---|---|---|")
+print("| arm | seeds | own val: text / image / colour / MSE | held-out: text / image / colour / MSE | text gap |")
+print("|---|---|---|---|---|")
 for arm, members in runs.items():
     own = " / ".join(spread([m[1][k] for m in members]) for k in keys)
     held = " / ".join(spread([m[2][k] for m in members]) for k in keys)
-    gap = spread([m[1]["text_iou"] - m[2]["text_iou"] for m in members])
-    roles = " / ".join(spread([role_error(m[2], role) for m in members]) for role in ("headline", "button"))
-    print(f"| {arm} | {len(members)} | {own} | {held} | {gap} | {roles} |")
+    print(f"| {arm} | {len(members)} | {own} | {held} | {spread([m[1]['text_iou'] - m[2]['text_iou'] for m in members])} |")
+print()
+roles = list(next(iter(runs.values()))[0][2]["hierarchy_by_role"]) if runs else []
+print("held-out hierarchy, mean |error| on the pixels of each role (mean over seeds):")
+print("| arm | " + " | ".join(roles) + " |")
+print("|---|" + "---|" * len(roles))
+for arm, members in runs.items():
+    errors = [statistics.mean(m[2]["hierarchy_by_role"][role]["mean_abs_error"] for m in members) for role in roles]
+    print(f"| {arm} | " + " | ".join(f"{e:.3f}" for e in errors) + " |")
 print()
 for arm, members in runs.items():
     for name, own, held in members:
-        print(f"{name:>16}  own " + " ".join(f"{own[k]:.4f}" for k in keys) + "  held-out " + " ".join(f"{held[k]:.4f}" for k in keys))
+        print(f"{name:>22}  own " + " ".join(f"{own[k]:.4f}" for k in keys) + "  held-out " + " ".join(f"{held[k]:.4f}" for k in keys))
 PY
 }
 if [ "${1:-}" = "--summary" ]; then summarise "${2:?the work folder}"; exit; fi

@@ -10,7 +10,7 @@ from ftensor.errors import FTensorError
 from ftensor.metrics import SpecMetrics, criteria_met
 from ftensor.model import build_model, count_parameters, heads_to_f_tensor
 from ftensor.spec import encode_f_tensor
-from ftensor.training.loss import CompositeLoss
+from ftensor.training.loss import CompositeLoss, hierarchy_loss
 
 
 def test_presets_and_head_shapes():
@@ -119,3 +119,18 @@ def test_composite_loss_weights_its_parts():
     weighted, _ = CompositeLoss(dice_weight=2.0, ce_weight=0.5, mse_weight=3.0)(random_heads, target)
     expected = 2.0 * (parts["text"] + parts["image"]) + 0.5 * parts["color"] + 3.0 * parts["hierarchy"]
     assert weighted.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_balanced_hierarchy_loss_weighs_each_role_alike():
+    encoded = torch.zeros(1, 1, 10, 10, dtype=torch.uint8)
+    encoded[..., 0, :2] = 204  # two button pixels (0.8) among 98 of background (0)
+    prediction = encoded.float() / 255
+    prediction[..., 0, :2] = 0.4  # buttons off by 0.4, background exact
+    plain = hierarchy_loss(prediction, encoded)
+    assert plain.item() == pytest.approx(0.16 * 2 / 100), "per pixel, the background hides the buttons"
+    assert hierarchy_loss(prediction, encoded, 1.0).item() == pytest.approx((0.16 + 0.0) / 2), "each role alike"
+    assert hierarchy_loss(prediction, encoded, 0.5).item() == pytest.approx(0.5 * plain.item() + 0.5 * 0.08)
+    f_tensor = torch.cat([torch.zeros(1, 3, 10, 10, dtype=torch.uint8), encoded], dim=1)
+    heads = {name: torch.zeros(1, channels, 10, 10) for name, channels in (("text", 1), ("image", 1), ("color", 12))}
+    _, parts = CompositeLoss(hierarchy_balance=0.5)({**heads, "hierarchy": prediction}, f_tensor)
+    assert parts["hierarchy"].item() == pytest.approx(0.5 * plain.item() + 0.5 * 0.08)

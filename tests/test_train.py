@@ -142,6 +142,7 @@ def test_bad_flags_and_small_datasets_are_clear_errors(dataset, tmp_path, capsys
         (["--epochs", "0"], "--epochs must be at least 1"),
         (["--batch_size", "0"], "--batch_size must be at least 1"),
         (["--lr", "0"], "--lr must be positive"),
+        (["--hierarchy_balance", "2"], "--hierarchy_balance is a share, from 0 to 1"),
         (["--preset", "huge"], "--preset 'huge' is unknown"),
         (["--batch_size", "500"], "too few for a batch of --batch_size 500"),
     ]:

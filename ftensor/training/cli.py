@@ -40,6 +40,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ce_weight", type=float, default=1.0, help="weight of cross-entropy on colour")
     parser.add_argument("--mse_weight", type=float, default=1.0, help="weight of MSE on hierarchy")
     parser.add_argument(
+        "--hierarchy_balance",
+        type=float,
+        default=0.0,
+        help="share of the hierarchy MSE averaged per role rather than per pixel, 0 to 1 (0.5 cut the error on "
+        "buttons 3×; see the README)",
+    )
+    parser.add_argument(
         "--degrade",
         action="store_true",
         help="train on captured-looking copies (JPEG, blur, resampling, colour noise; labels unchanged)",

@@ -56,6 +56,7 @@ RUN_SETTINGS = (
     "dice_weight",
     "ce_weight",
     "mse_weight",
+    "hierarchy_balance",
     "degrade",
     "seed",
 )
@@ -76,6 +77,7 @@ class TrainConfig:
     dice_weight: float = 1.0
     ce_weight: float = 1.0
     mse_weight: float = 1.0
+    hierarchy_balance: float = 0.0  # share of the hierarchy loss averaged per role (ftensor.training.loss)
     device: str = "auto"
     precision: str = "auto"  # of the training steps: see `uses_bf16`
     degrade: bool = False  # train on captured-looking copies: JPEG, blur, resampling, colour noise
@@ -96,6 +98,8 @@ class TrainConfig:
         for name in ("num_workers", "save_period"):
             if (getattr(self, name) or 0) < 0:
                 raise FTensorError(f"--{name} must be 0 or more, got {getattr(self, name)}.")
+        if not 0 <= self.hierarchy_balance <= 1:
+            raise FTensorError(f"--hierarchy_balance is a share, from 0 to 1; got {self.hierarchy_balance}.")
         if self.device not in ("auto", "cpu", "cuda", "mps"):
             raise FTensorError(f"--device {self.device!r} is unknown; choose auto, cpu, cuda or mps.")
         if self.precision not in PRECISIONS:
@@ -147,7 +151,7 @@ def fit(config: TrainConfig, processes: Processes, device: torch.device) -> dict
         optimizer, max_lr=config.lr, total_steps=config.epochs * len(train_loader), pct_start=config.warmup_fraction
     )
     start_epoch, best_loss, history = restore_progress(state, optimizer, scheduler)
-    criterion = CompositeLoss(config.dice_weight, config.ce_weight, config.mse_weight)
+    criterion = CompositeLoss(config.dice_weight, config.ce_weight, config.mse_weight, config.hierarchy_balance)
     fixed_val = [val_loader.dataset[i] for i in range(min(NUM_VISUALIZED, len(val_loader.dataset)))]
     if processes.main:
         announce(config, run_config, device, start_epoch, resume, run)
@@ -437,11 +441,13 @@ def check_resumable(state: dict, run_config: dict, path: Path) -> None:
 
 
 def check_same_run(saved: dict, run_config: dict, path: Path) -> None:
-    """A resumed run must continue the same run: every setting that shapes its weights must match."""
+    """A resumed run must continue the same run: every setting that shapes its weights must match. A setting
+    that a checkpoint of an older release lacks had its default there."""
+    saved = {name: saved.get(name, getattr(TrainConfig, name, None)) for name in RUN_SETTINGS}
     different = [
-        f"{name} {saved.get(name)!r} there, {run_config[name]!r} now"
+        f"{name} {saved[name]!r} there, {run_config[name]!r} now"
         for name in RUN_SETTINGS
-        if saved.get(name) != run_config[name]
+        if saved[name] != run_config[name]
     ]
     if different:
         raise FTensorError(
@@ -535,7 +541,9 @@ def validate(
         )
     sampler = SizeBatchSampler(dataset.sizes, batch_size)
     loader = DataLoader(dataset, batch_sampler=sampler, num_workers=loader_workers(num_workers, target_device))
-    criterion = CompositeLoss(trained["dice_weight"], trained["ce_weight"], trained["mse_weight"])
+    criterion = CompositeLoss(
+        trained["dice_weight"], trained["ce_weight"], trained["mse_weight"], trained.get("hierarchy_balance", 0.0)
+    )
     loss, metrics, by_size = evaluate(model, loader, criterion, target_device)
     return {
         "checkpoint": str(checkpoint),
