@@ -79,7 +79,7 @@ for arm in "${ARMS[@]}"; do
     (
       cd "$checkout" && export PYTHONPATH=$PWD
       $FT train --data_dir "$W/data" --run "$W/${name}_s$seed" --preset small --epochs 10 --batch_size 8 --lr 4e-3 \
-        --dice_weight 2 --mse_weight 10 --degrade --num_workers 1 --save_period 0 --seed "$seed" $flags > "$W/${name}_s$seed.log" 2>&1
+        --dice_weight 2 --mse_weight 10 --hierarchy_balance 0.5 --degrade --num_workers 1 --save_period 0 --seed "$seed" $flags > "$W/${name}_s$seed.log" 2>&1
       $FT val --run "$W/${name}_s$seed" --model "$W/${name}_s$seed/checkpoints/encoder_best.pth" --data_dir "$W/held_out" \
         --json "$W/${name}_s$seed.held_out.json" > "$W/${name}_s$seed.val.log" 2>&1
     ) &

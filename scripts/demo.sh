@@ -13,7 +13,7 @@ RUN=runs/quickstart
 
 $FT generate --num_samples 5000 --image_size 128 --variety seen --data_dir "$DATA"
 $FT dataset-stats --data_dir "$DATA"
-$FT train --data_dir "$DATA" --run "$RUN" --preset small --epochs 10 --batch_size 8 --lr 4e-3 --dice_weight 2 --mse_weight 10 --degrade
+$FT train --data_dir "$DATA" --run "$RUN" --preset small --epochs 10 --batch_size 8 --lr 4e-3 --dice_weight 2 --mse_weight 10 --hierarchy_balance 0.5 --degrade
 $FT train --validate --run "$RUN" --data_dir "$DATA" --json "$RUN/val_metrics.json"
 $FT export --run "$RUN" --data_dir "$DATA" --int8
 # Designs of typefaces, layouts and pictures the model has never seen (another seed), predicted without PyTorch …

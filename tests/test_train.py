@@ -102,12 +102,18 @@ def test_resume_after_a_crash_ends_with_the_same_weights(dataset, tmp_path, caps
 
 def test_a_finished_run_is_never_overwritten(dataset, tmp_path, capsys):
     assert train(dataset, tmp_path, "--epochs", "1") == 0
+    for path in (tmp_path / "checkpoints").glob("encoder_[lb]*.pth"):  # as 0.7 wrote them: no hierarchy_balance
+        state = load_checkpoint(path)
+        del state["config"]["hierarchy_balance"]
+        torch.save(state, path)
     files = {p: p.read_bytes() for p in (tmp_path / "checkpoints").iterdir()}
     capsys.readouterr()
     assert train(dataset, tmp_path, "--epochs", "1") == 0
-    assert "nothing to train" in capsys.readouterr().out
+    assert "nothing to train" in capsys.readouterr().out, "a setting an older checkpoint lacks had its default"
     assert train(dataset, tmp_path, "--epochs", "1", "--lr", "1e-3") == 2
     assert "lr 0.003 there, 0.001 now" in capsys.readouterr().err
+    assert train(dataset, tmp_path, "--epochs", "1", "--hierarchy_balance", "0.5") == 2
+    assert "hierarchy_balance 0.0 there, 0.5 now" in capsys.readouterr().err
     assert {p: p.read_bytes() for p in (tmp_path / "checkpoints").iterdir()} == files
 
 
