@@ -440,10 +440,15 @@ def check_resumable(state: dict, run_config: dict, path: Path) -> None:
     check_same_run(state["config"], run_config, path)
 
 
+def saved_settings(saved: dict) -> dict:
+    """The settings that shaped a checkpoint's weights (RUN_SETTINGS), from its config; a setting that a
+    checkpoint of an older release lacks had its default there."""
+    return {name: saved.get(name, getattr(TrainConfig, name, None)) for name in RUN_SETTINGS}
+
+
 def check_same_run(saved: dict, run_config: dict, path: Path) -> None:
-    """A resumed run must continue the same run: every setting that shapes its weights must match. A setting
-    that a checkpoint of an older release lacks had its default there."""
-    saved = {name: saved.get(name, getattr(TrainConfig, name, None)) for name in RUN_SETTINGS}
+    """A resumed run must continue the same run: every setting that shapes its weights must match."""
+    saved = saved_settings(saved)
     different = [
         f"{name} {saved[name]!r} there, {run_config[name]!r} now"
         for name in RUN_SETTINGS
@@ -531,8 +536,8 @@ def validate(
     `val_fraction` is given); returns loss and spec metrics."""
     state = load_checkpoint(checkpoint)
     target_device = pick_device(device, 0)
-    trained = state["config"]
-    dataset = FTensorDataset(data_dir, "val", val_fraction or trained.get("val_fraction", 0.1))
+    trained = saved_settings(state["config"])
+    dataset = FTensorDataset(data_dir, "val", val_fraction or trained["val_fraction"])
     model = restore_model(state, checkpoint).to(target_device, memory_format=torch.channels_last)
     if int(trained["image_size"]) != dataset.image_size:
         raise FTensorError(
@@ -542,7 +547,7 @@ def validate(
     sampler = SizeBatchSampler(dataset.sizes, batch_size)
     loader = DataLoader(dataset, batch_sampler=sampler, num_workers=loader_workers(num_workers, target_device))
     criterion = CompositeLoss(
-        trained["dice_weight"], trained["ce_weight"], trained["mse_weight"], trained.get("hierarchy_balance", 0.0)
+        trained["dice_weight"], trained["ce_weight"], trained["mse_weight"], trained["hierarchy_balance"]
     )
     loss, metrics, by_size = evaluate(model, loader, criterion, target_device)
     return {
