@@ -103,8 +103,9 @@ class FTensorClient:
     def predict(self, image: str | Path | bytes, size: str = "original") -> np.ndarray:
         """The F_Tensor of one image file or its bytes: uint8 (4, H, W) in the spec's encoding."""
         data = image if isinstance(image, bytes) else Path(image).read_bytes()
-        name = "image" if isinstance(image, bytes) else Path(image).name
-        body, content_type = multipart_body({"image": (name, data)}, {"size": size})
+        # Not the file's own name: the server never uses it, and a quote, a line break or a final backslash
+        # in it would break the request's headers.
+        body, content_type = multipart_body({"image": ("image", data)}, {"size": size})
         return decode_array(self._post("/predict", body, content_type))
 
     def info(self) -> dict:

@@ -197,6 +197,14 @@ def test_predict_writes_each_image_resumes_and_reports_unreadable_ones(
     assert main(command) == 0
     assert "wrote 1 F_Tensors" in capsys.readouterr().out
     assert json.loads((out / "predict_report.json").read_text())["skipped_existing"] == 4
+    # An image changed since its output was written is predicted again, not answered from the old output.
+    changed = images["000002"]
+    Image.open(changed).transpose(Image.Transpose.FLIP_TOP_BOTTOM).save(changed)
+    later = (out / "000002.npy").stat().st_mtime + 5
+    os.utime(changed, (later, later))
+    assert main(command) == 0
+    assert "wrote 1 F_Tensors" in capsys.readouterr().out
+    assert np.array_equal(np.load(out / "000002.npy"), runtime.predict(changed).f_tensor)
 
 
 def test_predict_shards_partition_the_inputs_and_bad_flags_are_clear(exported, dataset, tmp_path, capsys):
@@ -403,7 +411,7 @@ def test_info_health_metrics_and_docs(server, exported):
         assert {"/predict", "/info"} <= set(json.loads(response.read())["paths"])
 
 
-def test_bad_requests_get_clear_4xx_answers_and_the_server_keeps_working(server, bad_uploads, design):
+def test_bad_requests_get_clear_4xx_answers_and_the_server_keeps_working(server, bad_uploads, design, tmp_path):
     client = FTensorClient(server)
     for name, (data, phrase) in bad_uploads.items():
         with pytest.raises(FTensorServerError, match=phrase) as refused:
@@ -456,6 +464,35 @@ def test_bad_requests_get_clear_4xx_answers_and_the_server_keeps_working(server,
         assert status == 200, (name, response[:300])
     status, response = post(f"{server}/predict", *multipart_body({"image": ("line\r\nbreak.png", png)}, {}))
     assert status in (200, 400), response[:300]
+
+    # Nor when the headers are written in ways the multipart parser reads alike but a pattern could miss.
+    def upload(parameters: bytes) -> bytes:
+        disposition = b'Content-Disposition: form-data; name="image"' + parameters % (b"x" * 300 + b".png")
+        return b"--REAL\r\n%s\r\nContent-Type: image/png\r\n\r\n%s\r\n--REAL--\r\n" % (disposition, png)
+
+    plain, ordinary = upload(b'; filename="%s"'), "multipart/form-data; boundary=REAL"
+    written_oddly = {
+        "a space before =": (upload(b'; filename ="%s"'), ordinary),
+        "a bare LF in the line": (upload(b"; x=1\n; filename=%s"), ordinary),
+        "a decoy boundary": (plain, "multipart/form-data; xboundary=nope; boundary=REAL"),
+        "a spaced boundary": (plain, "multipart/form-data; boundary = REAL"),
+    }
+    for name, (body, content_type) in written_oddly.items():
+        status, response = post(f"{server}/predict", body, content_type)
+        assert status == 200, (name, response[:300])
+    connection = http.client.HTTPConnection(host, int(port), timeout=60)  # two Content-Types: the first counts
+    connection.putrequest("POST", "/predict")
+    for boundary in ("REAL", "nope"):
+        connection.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+    connection.putheader("Content-Length", str(len(plain)))
+    connection.endheaders(plain)
+    response = connection.getresponse()
+    assert response.status == 200, response.read()[:300]
+    connection.close()
+    # The client sends any file the file system can name, whatever its name holds.
+    for name in ('a "quoted" name.png', "a line\r\nbreak.png", "ends in a backslash \\"):
+        (tmp_path / name).write_bytes(png)
+        assert client.predict(tmp_path / name).shape == (4, 64, 64), name
     # Nothing above killed a worker.
     assert client.predict(encode(design)).shape == (4, 64, 64)
 
@@ -613,3 +650,40 @@ def test_http_reads_non_square_designs_at_their_own_proportions(ink_model):
             client = FTensorClient(server.url)
             for (width, height), box in LINES.values():
                 check_line_found(client.predict(encode(design_with_a_line(width, height, box))), (width, height), box)
+
+
+def test_predict_goes_on_past_images_the_model_fails_on(ink_model, tmp_path, capsys):
+    """A model that fails at run time (here on any input but one 64×64 image: its first node joins the input
+    to a 1×64×64×1 constant) costs only the images it fails on: a failed batch is run again image by image."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(ink_model)
+    graph, image = model.graph, model.graph.input[0].name
+    for node in graph.node:
+        node.input[:] = ["checked" if name == image else name for name in node.input]
+    constants = {"square": np.zeros((1, 64, 64, 1), np.uint8), "starts": [0], "ends": [3], "axes": [3]}
+    graph.initializer.extend(numpy_helper.from_array(np.asarray(v), k) for k, v in constants.items())
+    graph.node.insert(0, helper.make_node("Concat", [image, "square"], ["joined"], axis=3))  # uint8 NHWC
+    graph.node.insert(1, helper.make_node("Slice", ["joined", "starts", "ends", "axes"], ["checked"]))
+    onnx.save(model, tmp_path / "squares_only.onnx")
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    for name, size in {"a.png": (64, 64), "b.png": (64, 64), "slide.png": (112, 64), "c.png": (64, 64)}.items():
+        design_with_a_line(*size, (8, 20, 56, 36)).save(inputs / name)
+    command = ["predict", "--model", str(tmp_path / "squares_only.onnx"), "--input", str(inputs), "--output", str(out)]
+    assert main(command) == 0
+    assert "wrote 3 F_Tensors" in capsys.readouterr().out
+    assert sorted(p.name for p in out.glob("*.npy")) == ["a.npy", "b.npy", "c.npy"]
+    failed = json.loads((out / "predict_report.json").read_text())["failed"]
+    assert [Path(f["path"]).name for f in failed] == ["slide.png"] and "the model failed on it" in failed[0]["error"]
+
+
+def test_workers_share_the_machine_cores():
+    """With --workers N each worker decodes and runs the model on the machine's cores ÷ N: N workers never
+    decode more images at once than there are cores (a decode can take a GB)."""
+    code = "import ftensor.serving.service as service; print(service.WORKER_CORES)"
+    env = {**os.environ, "FTENSOR_WORKERS": "2", "BENTOML_DO_NOT_TRACK": "True"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert int(result.stdout.split()[-1]) == max(1, (os.cpu_count() or 1) // 2)

@@ -114,6 +114,12 @@ def test_a_finished_run_is_never_overwritten(dataset, tmp_path, capsys):
     assert "lr 0.003 there, 0.001 now" in capsys.readouterr().err
     assert train(dataset, tmp_path, "--epochs", "1", "--hierarchy_balance", "0.5") == 2
     assert "hierarchy_balance 0.0 there, 0.5 now" in capsys.readouterr().err
+    # --resume from another run's state does not make this folder's run its own: its settings are checked.
+    elsewhere = load_checkpoint(tmp_path / "checkpoints/encoder_last.pth")
+    elsewhere["config"].update(epochs=2, lr=1e-3)  # a run of other settings, one epoch of two done
+    torch.save(elsewhere, tmp_path / "elsewhere.pth")
+    assert train(dataset, tmp_path, "--epochs", "2", "--lr", "1e-3", "--resume", str(tmp_path / "elsewhere.pth")) == 2
+    assert "epochs 1 there, 2 now" in capsys.readouterr().err
     assert {p: p.read_bytes() for p in (tmp_path / "checkpoints").iterdir()} == files
 
 

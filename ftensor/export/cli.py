@@ -55,12 +55,12 @@ def run(args: argparse.Namespace) -> int:
         if not report.passed:
             print(f"{output} not written{' (the previous file is untouched)' if output.exists() else ''}.")
             return 1
+        int8_path = output.with_suffix(".int8.onnx")
+        if int8_path.exists():  # quantised from the model being replaced: removed first, so that no crash
+            int8_path.unlink()  # between the two steps can leave it beside the new model
+            print(f"removed {int8_path}, quantised from the previous model")
         os.replace(candidate, output)
     print(f"wrote {output}")
-    int8_path = output.with_suffix(".int8.onnx")
-    if int8_path.exists():  # quantised from the model just replaced: never serve it beside the new one
-        int8_path.unlink()
-        print(f"removed {int8_path}, quantised from the previous model")
     if args.int8:
         from ftensor.export.quantize import quantize_int8
 

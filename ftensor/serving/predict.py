@@ -1,10 +1,11 @@
 """Batch offline predictions: F_Tensors for a folder, file or glob of images, resumable and shardable.
 
-Each output is OUT/<path relative to the input root>.npy in the spec's encoding, written
-atomically; a rerun skips outputs that are complete (and, with --save_viz, have their panel). OUT
-remembers its model (OUT/predict_model.json): a rerun with another model is refused rather than
-mixing two models' answers. Images that cannot be read, and outputs that cannot be written, are
-skipped, listed in the summary and in OUT/predict_report[_shard-k-of-n].json, and never stop the run.
+Each output is OUT/<path relative to the input root>.npy in the spec's encoding, written atomically;
+a rerun skips outputs that are complete, newer than their image and (with --save_viz) have their
+panel. OUT remembers its model (OUT/predict_model.json): a rerun with another model is refused rather
+than mixing two models' answers. Images that cannot be read or that the model fails on, and outputs
+that cannot be written, are skipped, listed in the summary and in OUT/predict_report[_shard-k-of-n].json,
+and never stop the run.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from tqdm import tqdm
 
 from ftensor.data.visualize import sample_panel
 from ftensor.errors import FTensorError
 from ftensor.files import atomic_write_bytes, npy_bytes, png_bytes
-from ftensor.serving.runtime import ImageError, Runtime, open_image
+from ftensor.serving.runtime import ImageError, Prediction, Runtime, open_image
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 
@@ -138,6 +140,17 @@ def parse_shard(text: str | None) -> tuple[int, int]:
     return k, n
 
 
+def predict_each(runtime: Runtime, images: list[Image.Image]) -> list[Prediction | Exception]:
+    """The images' predictions; when the model fails on a batch (out of memory, an input it cannot take),
+    each image again on its own, so that only the images it fails on are lost, each as its error."""
+    try:
+        return runtime.predict_batch(images)
+    except Exception as error:  # onnxruntime raises its own types; any of them is the images' error
+        if len(images) == 1:
+            return [error]
+        return [outcome for image in images for outcome in predict_each(runtime, [image])]
+
+
 def predict_files(
     runtime: Runtime,
     spec: str,
@@ -163,8 +176,10 @@ def predict_files(
     claim_output(output, runtime.path)
     summary = PredictSummary()
 
-    def done(path: Path) -> bool:
-        return is_complete_npy(output / names[path]) and (not save_viz or viz_path(output, names[path]).is_file())
+    def done(path: Path) -> bool:  # as `make` judges: an image changed after its output is predicted again
+        result = output / names[path]
+        newer = is_complete_npy(result) and result.stat().st_mtime >= path.stat().st_mtime
+        return newer and (not save_viz or viz_path(output, names[path]).is_file())
 
     todo = [f for f in mine if not done(f)]
     summary.skipped_existing = len(mine) - len(todo)
@@ -181,7 +196,11 @@ def predict_files(
                     bar.update(1)
             if not batch:
                 continue
-            for path, image, prediction in zip(batch, images, runtime.predict_batch(images)):
+            for path, image, prediction in zip(batch, images, predict_each(runtime, images)):
+                if isinstance(prediction, Exception):
+                    summary.failed.append({"path": str(path), "error": f"the model failed on it: {prediction}"})
+                    bar.update(1)
+                    continue
                 try:
                     atomic_write_bytes(output / names[path], npy_bytes(prediction.f_tensor))
                     if save_viz:

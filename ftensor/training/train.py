@@ -412,16 +412,18 @@ def announce(
 def restore_state(
     config: TrainConfig, run: RunFolder, run_config: dict, verbose: bool
 ) -> tuple[dict | None, Path | None]:
-    """(state, its path) to continue from: --resume, else the run's `last`, else nothing. A `last` that
-    cannot be read (cut short where the file system lost a write) falls back to `best`: any full state
-    of the run continues it exactly, only from an earlier epoch."""
-    path = Path(config.resume) if config.resume else run.last if run.last.is_file() else None
+    """(state, its path) to continue from: the run's own `last`, else --resume, else nothing. The run's own
+    state comes first: rerunning a command with --resume after a crash continues where it stopped, and a
+    --run that holds another run is refused (check_same_run) rather than overwritten. A `last` that cannot
+    be read (cut short where the file system lost a write) falls back to `best`: any full state of the run
+    continues it exactly, only from an earlier epoch."""
+    path = run.last if run.last.is_file() else Path(config.resume) if config.resume else None
     if path is None:
         return None, None
     try:
         state = load_checkpoint(path)
     except FTensorError as error:
-        if config.resume or not run.best.is_file():
+        if path != run.last or not run.best.is_file():
             raise
         if verbose:
             print(f"{error} Resuming from {run.best} instead.")
