@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -40,9 +41,11 @@ def test_export_writes_one_self_contained_file_with_metadata(exported, checkpoin
 def test_the_same_checkpoint_always_exports_to_the_same_bytes(checkpoint, exported, tmp_path):
     """predict tells models apart by their sha256, so a re-export of the same checkpoint must not look like
     another model. torch's notes on the traced program (graph metadata) listed its symbolic ranges in an
-    order that varied between processes (seen: a `make demo` rerun refused by its own predictions), so
-    the export drops them."""
+    order that varied between processes (seen: a `make demo` rerun refused by its own predictions), and
+    each node's stack trace named the checkout's path (the same demo rerun from another clone), so the
+    export drops both."""
     assert not onnx.load(exported).graph.metadata_props
+    assert str(Path(__file__).resolve().parents[1]).encode() not in exported.read_bytes()
     again = tmp_path / "again.onnx"
     assert main(["export", "--checkpoint", str(checkpoint), "--output", str(again)]) == 0
     assert again.read_bytes() == exported.read_bytes()

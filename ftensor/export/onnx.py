@@ -91,9 +91,14 @@ def export_graph(model: nn.Module, output: Path, image_size: int, metadata: dict
         )
     proto = program.model_proto
     # torch's notes on the traced program list its symbolic ranges in an order that varies from process to
-    # process: without them the same checkpoint always exports to the same bytes (predict tells models
-    # apart by their sha256).
+    # process, and each node's stack trace names the exporting checkout's absolute path: without them the
+    # same checkpoint exports to the same bytes from any clone (predict tells models apart by their sha256),
+    # and a shipped model does not carry the exporter's file system.
     del proto.graph.metadata_props[:]
+    for node in proto.graph.node:
+        kept = [prop for prop in node.metadata_props if prop.key != "pkg.torch.onnx.stack_trace"]
+        del node.metadata_props[:]
+        node.metadata_props.extend(kept)
     onnx.helper.set_model_props(proto, metadata)
     onnx.checker.check_model(proto, full_check=True)
     atomic_write_bytes(output, proto.SerializeToString(), durable=True)
