@@ -39,24 +39,6 @@ def test_presets_and_head_shapes():
         build_model("huge")
 
 
-def test_the_fast_preset_reads_every_size_of_the_spec_at_its_own_pixels():
-    """`fast` runs its U-Net on 2×2 pixel blocks, five halvings below the pixels: a side that is a multiple
-    of 16 but not of 32 (80 px: blocks of 40, 20, 10, 5, then 3 rounded up) must come back whole. Its top
-    level reads the pixels themselves, so a one-pixel change moves the answer at that pixel more than at
-    its block neighbour's, which a head that only up-sampled block features could not."""
-    torch.manual_seed(0)
-    model = build_model("fast").eval()
-    heads = model(torch.rand(2, 3, 144, 80))
-    assert heads["color"].shape == (2, 12, 144, 80) and heads["text"].shape == (2, 1, 144, 80)
-    assert count_parameters(model) == pytest.approx(count_parameters(build_model("small")), rel=0.01)
-    image = torch.rand(1, 3, 64, 64)
-    nudged = image.clone()
-    nudged[0, :, 20, 20] = 1 - nudged[0, :, 20, 20]  # pixel (20, 20) shares its 2×2 block with (21, 21)
-    with torch.no_grad():
-        change = (model(nudged)["text"] - model(image)["text"]).abs()[0, 0]
-    assert change[20, 20] > 2 * change[21, 21]
-
-
 def test_row_context_carries_evidence_along_the_row_only():
     """A line's box is as tall as its tallest glyph over the whole line: the CPU presets' row context lets a
     pixel see features over 33 cells of 4 px along its row (64 to 67 px either side), and nothing off it."""

@@ -9,8 +9,7 @@ from torch.nn import functional as F
 from ftensor.errors import FTensorError
 from ftensor.spec import HIERARCHY_SCALE, NUM_CLASSES
 
-# base width, row context, stem (the side of the pixel blocks the network starts from: 1 = pixels)
-PRESETS = {"unet": (64, False, 1), "small": (16, True, 1), "tiny": (8, True, 1), "fast": (16, True, 2)}
+PRESETS = {"unet": (64, False), "small": (16, True), "tiny": (8, True)}  # base width, row context
 HEAD_CHANNELS = {"text": 1, "image": 1, "color": NUM_CLASSES, "hierarchy": 1}
 
 
@@ -29,15 +28,14 @@ class DoubleConv(nn.Sequential):
 
 
 class Down(nn.Sequential):
-    """Halve the resolution (an odd side rounds up), then DoubleConv."""
+    """Halve the resolution, then DoubleConv."""
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
-        super().__init__(nn.MaxPool2d(2, ceil_mode=True), DoubleConv(in_channels, out_channels))
+        super().__init__(nn.MaxPool2d(2), DoubleConv(in_channels, out_channels))
 
 
 class Up(nn.Module):
-    """Double the resolution with a transposed conv (cut to the skip's size), concatenate the skip, then
-    DoubleConv."""
+    """Double the resolution with a transposed conv, concatenate the skip, then DoubleConv."""
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__()
@@ -45,8 +43,7 @@ class Up(nn.Module):
         self.conv = DoubleConv(in_channels, out_channels)
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
-        up = self.up(x)[..., : skip.shape[-2], : skip.shape[-1]]
-        return self.conv(torch.cat([skip, up], dim=1))
+        return self.conv(torch.cat([skip, self.up(x)], dim=1))
 
 
 class RowContext(nn.Module):
@@ -77,34 +74,15 @@ class RowContext(nn.Module):
         return torch.relu(x + self.norm(self.local(x) + context))
 
 
-class FullResolution(nn.Module):
-    """The `fast` preset's top level. That U-Net runs on 2×2 blocks of pixels (its first layer reads each
-    block's 12 values), a quarter of the work; this level puts the pixels back: the block features
-    up-sampled, beside a thin convolution of the image itself, mixed by one 3×3 convolution."""
-
-    def __init__(self, channels: int) -> None:
-        super().__init__()
-        half = channels // 2
-        self.image = nn.Sequential(nn.Conv2d(3, half, 3, padding=1, bias=False), nn.BatchNorm2d(half), nn.ReLU(True))
-        self.up = nn.ConvTranspose2d(channels, half, kernel_size=2, stride=2)
-        self.mix = nn.Sequential(
-            nn.Conv2d(2 * half, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels), nn.ReLU(True)
-        )
-
-    def forward(self, blocks: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
-        return self.mix(torch.cat([self.image(image), self.up(blocks)], dim=1))
-
-
 class UNet(nn.Module):
     """Maps an RGB image in [0, 1] (N, 3, H, W), H and W multiples of 16, to the four F_Tensor heads:
     `text` and `image` logits (N, 1, H, W), `color` logits (N, 12, H, W) and `hierarchy` in [0, 1]."""
 
-    def __init__(self, base_channels: int = 64, row_context: bool = False, stem: int = 1) -> None:
+    def __init__(self, base_channels: int = 64, row_context: bool = False) -> None:
         super().__init__()
         c = base_channels
         self.base_channels = c
-        self.stem = stem
-        self.inc = DoubleConv(3 * stem * stem, c)
+        self.inc = DoubleConv(3, c)
         self.down1, self.down2, self.down3, self.down4 = (
             Down(c, 2 * c),
             Down(2 * c, 4 * c),
@@ -112,7 +90,7 @@ class UNet(nn.Module):
             Down(8 * c, 16 * c),
         )
         self.up1, self.up2, self.up3, self.up4 = Up(16 * c, 8 * c), Up(8 * c, 4 * c), Up(4 * c, 2 * c), Up(2 * c, c)
-        self.row_context = RowContext(c, step=4 // stem) if row_context else nn.Identity()
+        self.row_context = RowContext(c) if row_context else nn.Identity()
         # Pictures are found by their texture, not along rows: with 0.5's row context on every head, flat bands
         # across banners came out as pictures (held-out banner image IoU 0.72 → 0.54), so the image head reads
         # the features before it. That was one CPU seed (held-out image IoU 0.842 → 0.865); three GPU seeds of
@@ -120,22 +98,18 @@ class UNet(nn.Module):
         self.image_head = nn.Conv2d(c, 1, kernel_size=1) if row_context else None
         self.shared_heads = [name for name in HEAD_CHANNELS if not (row_context and name == "image")]
         self.heads = nn.Conv2d(c, sum(HEAD_CHANNELS[name] for name in self.shared_heads), kernel_size=1)
-        self.full_resolution = FullResolution(c) if stem == 2 else None
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         if x.shape[-1] % 16 or x.shape[-2] % 16:
             raise FTensorError(f"input height and width must be multiples of 16, got {tuple(x.shape[-2:])}")
-        x1 = self.inc(F.pixel_unshuffle(x, self.stem))
+        x1 = self.inc(x)
         x2 = self.down1(x1)
         x3 = self.down2(x2)
         x4 = self.down3(x3)
         y = self.down4(x4)
         y = self.up4(self.up3(self.up2(self.up1(y, x4), x3), x2), x1)
-        context = self.row_context(y)
-        if self.full_resolution is not None:  # every head reads the pixels' features
-            context = y = self.full_resolution(context, x)
         sizes = [HEAD_CHANNELS[name] for name in self.shared_heads]
-        heads = dict(zip(self.shared_heads, torch.split(self.heads(context), sizes, dim=1)))
+        heads = dict(zip(self.shared_heads, torch.split(self.heads(self.row_context(y)), sizes, dim=1)))
         if self.image_head is not None:
             heads["image"] = self.image_head(y)
         heads["hierarchy"] = torch.sigmoid(heads["hierarchy"])
@@ -143,8 +117,7 @@ class UNet(nn.Module):
 
 
 def build_model(preset: str = "unet") -> UNet:
-    """A fresh U-Net of a named width: `unet` (64, ≈31M parameters), `small` (16), `tiny` (8), `fast` (16, on
-    2×2 pixel blocks under a thin full-resolution level)."""
+    """A fresh U-Net of a named width: `unet` (64, ≈31M parameters), `small` (16), `tiny` (8)."""
     if preset not in PRESETS:
         raise FTensorError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}.")
     return UNet(*PRESETS[preset])
