@@ -36,6 +36,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_serve.py
 	$(BIN)/python benchmarks/bench_generalise.py
 	$(BIN)/python benchmarks/bench_quickstart.py
+	$(BIN)/python benchmarks/bench_blocks.py
 
 # What the tool writes (datasets and run folders) and the virtual environment.
 clean:

@@ -32,24 +32,29 @@ from ftensor.model import build_model, count_parameters
 
 def conv_flops(model: torch.nn.Module, image_size: int) -> float:
     """FLOPs of one image's forward pass through every convolution (2 × multiply-adds)."""
+    return module_conv_flops(model.eval(), torch.zeros(1, 3, image_size, image_size))
+
+
+def module_conv_flops(module: torch.nn.Module, *inputs: torch.Tensor) -> float:
+    """FLOPs of one forward pass of `module` on `inputs` through every convolution in it."""
     total = 0.0
 
-    def hook(module: torch.nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+    def hook(conv: torch.nn.Module, args: tuple, output: torch.Tensor) -> None:
         nonlocal total
-        kernel = module.weight[0, 0].numel()
-        if isinstance(module, torch.nn.ConvTranspose2d):
-            positions = inputs[0].shape[-2] * inputs[0].shape[-1]
+        kernel = conv.weight[0, 0].numel()
+        if isinstance(conv, torch.nn.ConvTranspose2d):
+            positions = args[0].shape[-2] * args[0].shape[-1]
         else:
             positions = output.shape[-2] * output.shape[-1]
-        total += 2.0 * module.in_channels * module.out_channels * kernel * positions / module.groups
+        total += 2.0 * conv.in_channels * conv.out_channels * kernel * positions * output.shape[0] / conv.groups
 
     handles = [
         m.register_forward_hook(hook)
-        for m in model.modules()
+        for m in module.modules()
         if isinstance(m, torch.nn.Conv2d | torch.nn.ConvTranspose2d)
     ]
     with torch.no_grad():
-        model.eval()(torch.zeros(1, 3, image_size, image_size))
+        module(*inputs)
     for handle in handles:
         handle.remove()
     return total

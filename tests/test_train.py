@@ -102,9 +102,9 @@ def test_resume_after_a_crash_ends_with_the_same_weights(dataset, tmp_path, caps
 
 def test_a_finished_run_is_never_overwritten(dataset, tmp_path, capsys):
     assert train(dataset, tmp_path, "--epochs", "1") == 0
-    for path in (tmp_path / "checkpoints").glob("encoder_[lb]*.pth"):  # as 0.7 wrote them: no hierarchy_balance
+    for path in (tmp_path / "checkpoints").glob("encoder_[lb]*.pth"):  # as 0.7 wrote them
         state = load_checkpoint(path)
-        del state["config"]["hierarchy_balance"]
+        del state["config"]["hierarchy_balance"], state["config"]["dataset"]
         torch.save(state, path)
     files = {p: p.read_bytes() for p in (tmp_path / "checkpoints").iterdir()}
     capsys.readouterr()
@@ -121,6 +121,24 @@ def test_a_finished_run_is_never_overwritten(dataset, tmp_path, capsys):
     assert train(dataset, tmp_path, "--epochs", "2", "--lr", "1e-3", "--resume", str(tmp_path / "elsewhere.pth")) == 2
     assert "epochs 1 there, 2 now" in capsys.readouterr().err
     assert {p: p.read_bytes() for p in (tmp_path / "checkpoints").iterdir()} == files
+
+
+def test_a_run_resumes_on_its_own_data_only(dataset, tmp_path, capsys):
+    """Another dataset of the same size would pass every other setting: the run knows its data by
+    dataset.json, so the same data moved elsewhere continues it and other data is refused."""
+    run = tmp_path / "run"
+    assert train(dataset, run, "--epochs", "1") == 0
+    files = {p: p.read_bytes() for p in (run / "checkpoints").iterdir()}
+    other = tmp_path / "other_data"
+    generate_dataset(other, 48, seed=1, progress=False, sizes=MIX)
+    capsys.readouterr()
+    assert train(other, run, "--epochs", "1") == 2
+    assert "dataset '" in capsys.readouterr().err
+    moved = tmp_path / "moved_data"
+    shutil.copytree(dataset, moved)
+    assert train(moved, run, "--epochs", "1") == 0
+    assert "nothing to train" in capsys.readouterr().out
+    assert {p: p.read_bytes() for p in (run / "checkpoints").iterdir()} == files
 
 
 def test_validate_only_prints_and_writes_metrics(dataset, tmp_path, capsys):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import json
 import math
 import os
@@ -29,7 +30,7 @@ from tqdm import tqdm
 
 from ftensor.data.dataset import FTensorDataset, SizeBatchSampler
 from ftensor.data.degrade import Degradations
-from ftensor.data.layout import DEFAULT_DATA_DIR
+from ftensor.data.layout import DEFAULT_DATA_DIR, dataset_paths
 from ftensor.errors import FTensorError
 from ftensor.files import atomic_write_bytes
 from ftensor.metrics import SpecMetrics, criteria_met
@@ -59,6 +60,7 @@ RUN_SETTINGS = (
     "hierarchy_balance",
     "degrade",
     "seed",
+    "dataset",
 )
 
 
@@ -385,7 +387,15 @@ def describe_run(
         "parameters": count_parameters(model),
         "train_samples": len(train_loader.dataset),
         "val_samples": len(val_loader.dataset),
+        "dataset": dataset_fingerprint(Path(config.data_dir)),
     }
+
+
+def dataset_fingerprint(data_dir: Path) -> str:
+    """Which dataset a run trains on, wherever it lies: the start of its `dataset.json`'s sha256 (seed,
+    sample count, sizes, variety and the statistics of what was drawn), so that a rerun pointed at other
+    data of the same size is refused rather than continued on it."""
+    return hashlib.sha256(dataset_paths(data_dir)["info"].read_bytes()).hexdigest()[:16]
 
 
 def announce(
@@ -454,7 +464,7 @@ def check_same_run(saved: dict, run_config: dict, path: Path) -> None:
     different = [
         f"{name} {saved[name]!r} there, {run_config[name]!r} now"
         for name in RUN_SETTINGS
-        if saved[name] != run_config[name]
+        if saved[name] != run_config[name] and saved[name] is not None  # None: recorded by no release then
     ]
     if different:
         raise FTensorError(
