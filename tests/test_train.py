@@ -102,7 +102,7 @@ def test_resume_after_a_crash_ends_with_the_same_weights(dataset, tmp_path, caps
 
 def test_a_finished_run_is_never_overwritten(dataset, tmp_path, capsys):
     assert train(dataset, tmp_path, "--epochs", "1") == 0
-    for path in (tmp_path / "checkpoints").glob("encoder_[lb]*.pth"):  # as 0.7 wrote them
+    for path in (tmp_path / "checkpoints").glob("encoder_[lb]*.pth"):  # as 0.7 wrote them: neither setting
         state = load_checkpoint(path)
         del state["config"]["hierarchy_balance"], state["config"]["dataset"]
         torch.save(state, path)

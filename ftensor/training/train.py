@@ -464,7 +464,7 @@ def check_same_run(saved: dict, run_config: dict, path: Path) -> None:
     different = [
         f"{name} {saved[name]!r} there, {run_config[name]!r} now"
         for name in RUN_SETTINGS
-        if saved[name] != run_config[name] and saved[name] is not None  # None: recorded by no release then
+        if saved[name] != run_config[name] and saved[name] is not None  # None: its release did not record it
     ]
     if different:
         raise FTensorError(
