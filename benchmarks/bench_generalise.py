@@ -9,8 +9,9 @@ left out of training: ftensor/data/variety.py) with another seed. It scores a mo
 (`make demo` trains the quick start's; train another with `ftensor train --data_dir DATA --run RUN` on
 data made with `--variety seen`), making either dataset that is missing. Every score comes from
 `ftensor val`'s library function on the exported ONNX model when there is one (else the checkpoint),
-pooled over each split as the spec says, then per design size and per layout family. Prints a markdown table
-for the README.
+pooled over each split as the spec says, then per design size and per layout family, and the held-out
+split once more under each of a few captures at a fixed strength (JPEG, resampling, blur, noise), some
+beyond what `--degrade` trains on. Prints a markdown table for the README.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
 from machine import describe
 
+from ftensor.data.degrade import Degradations, degrade
 from ftensor.data.generate import generate_dataset
 from ftensor.data.layout import sample_paths
 from ftensor.data.reader import (
@@ -37,8 +40,11 @@ from ftensor.runs import RunFolder
 from ftensor.spec import SUCCESS_CRITERIA
 
 
-def by_layout(scorer: Model, data_dir: Path, split: str) -> dict[str, tuple[int, dict[str, float]]]:
-    """(designs, metrics) per layout family, which the generator's metadata names: where a gap comes from."""
+def by_layout(
+    scorer: Model, data_dir: Path, split: str, capture: dict | None = None
+) -> dict[str, tuple[int, dict[str, float]]]:
+    """(designs, metrics) per layout family, which the generator's metadata names: where a gap comes from;
+    with `capture`, each image seen through it."""
     layouts: dict[str, list[int]] = {}
     for index in split_indices(list_indices(data_dir), split, 0.1):
         layout = json.loads(sample_paths(data_dir, index)["metadata"].read_text())["layout"]
@@ -47,10 +53,46 @@ def by_layout(scorer: Model, data_dir: Path, split: str) -> dict[str, tuple[int,
     for layout, members in sorted(layouts.items()):
         metrics = SpecMetrics()
         for positions in size_batches(sample_sizes(data_dir, members, info), 8):
-            images, truth = load_samples(data_dir, [members[k] for k in positions])
-            metrics.update(scorer.predict(images), truth)
+            chosen = [members[k] for k in positions]
+            images, truth = load_samples(data_dir, chosen)
+            metrics.update(scorer.predict(seen_through(images, chosen, capture)), truth)
         report[layout] = (len(members), metrics.compute())
     return report
+
+
+# One capture each, at one strength. `--degrade` trains on JPEG 30–95, blur 0.3–0.9 px, resampling ×0.6–0.9
+# and noise of σ 0–4, each on a share of the images (ftensor/data/degrade.py).
+NO_CAPTURE = {"jpeg_p": 0.0, "blur_p": 0.0, "resample_p": 0.0, "color_shift_p": 0.0, "noise_p": 0.0}
+CAPTURES = {
+    "JPEG quality 75": {"jpeg_p": 1.0, "jpeg_quality": (75, 75)},
+    "JPEG quality 40": {"jpeg_p": 1.0, "jpeg_quality": (40, 40)},
+    "JPEG quality 15 (beyond training)": {"jpeg_p": 1.0, "jpeg_quality": (15, 15)},
+    "resampled ×0.75 and back": {"resample_p": 1.0, "resample_scale": (0.75, 0.75)},
+    "resampled ×0.5 and back (beyond)": {"resample_p": 1.0, "resample_scale": (0.5, 0.5)},
+    "blur 0.8 px": {"blur_p": 1.0, "blur_radius": (0.8, 0.8)},
+    "blur 1.5 px (beyond)": {"blur_p": 1.0, "blur_radius": (1.5, 1.5)},
+    "noise σ 2": {"noise_p": 1.0, "noise_sigma": (2.0, 2.0)},
+    "noise σ 4": {"noise_p": 1.0, "noise_sigma": (4.0, 4.0)},
+    "noise σ 8 (beyond)": {"noise_p": 1.0, "noise_sigma": (8.0, 8.0)},
+}
+
+
+def seen_through(images: np.ndarray, indices: list[int], capture: dict | None) -> np.ndarray:
+    """`images` (of samples `indices`) as `capture` leaves them, the same way every run; None: as rendered."""
+    if capture is None:
+        return images
+    config = Degradations(**{**NO_CAPTURE, **capture})
+    return np.stack([degrade(image, np.random.default_rng(i), config) for image, i in zip(images, indices)])
+
+
+def captured(scorer: Model, data_dir: Path, capture: dict) -> dict[str, float]:
+    """Metrics on every sample of `data_dir`, each image seen through `capture`."""
+    indices, metrics = list_indices(data_dir), SpecMetrics()
+    for positions in size_batches(sample_sizes(data_dir, indices, read_dataset_info(data_dir)), 8):
+        chosen = [indices[k] for k in positions]
+        images, truth = load_samples(data_dir, chosen)
+        metrics.update(scorer.predict(seen_through(images, chosen, capture)), truth)
+    return metrics.compute()
 
 
 def main() -> None:
@@ -86,10 +128,17 @@ def main() -> None:
             f"  {size:>9}: {m['images']:>4}  {m['text_iou']:.4f}  {m['image_iou']:.4f}  "
             f"{m['color_accuracy']:.4f}  {m['hierarchy_mse']:.4f}"
         )
-    print("\nper layout family (split: layout, images, text IoU, image IoU, colour accuracy, hierarchy MSE):")
     scorer = load_model(model)
-    for label, folder, split in (("own val", data, "val"), ("held-out", held_out, "all")):
-        for layout, (count, m) in by_layout(scorer, folder, split).items():
+    print(f"\nheld-out, captured (all {other['images']} designs; text IoU, image IoU, colour accuracy, hierarchy MSE):")
+    print(f"  {'as rendered':>34}: " + "  ".join(f"{other['metrics'][n]:.4f}" for n in names))
+    for label, capture in CAPTURES.items():
+        m = captured(scorer, held_out, capture)
+        print(f"  {label:>34}: " + "  ".join(f"{m[n]:.4f}" for n in names))
+    print("\nper layout family (split: layout, images, text IoU, image IoU, colour accuracy, hierarchy MSE):")
+    noisy = "noise σ 4"
+    splits = (("own val", data, "val", None), ("held-out", held_out, "all", None))
+    for label, folder, split, capture in (*splits, (f"held-out, {noisy}", held_out, "all", CAPTURES[noisy])):
+        for layout, (count, m) in by_layout(scorer, folder, split, capture).items():
             print(
                 f"  {label:>8}: {layout:>8} {count:>4}  {m['text_iou']:.4f}  {m['image_iou']:.4f}  "
                 f"{m['color_accuracy']:.4f}  {m['hierarchy_mse']:.4f}"
