@@ -49,15 +49,10 @@ def by_layout(
     for index in split_indices(list_indices(data_dir), split, 0.1):
         layout = json.loads(sample_paths(data_dir, index)["metadata"].read_text())["layout"]
         layouts.setdefault(layout, []).append(index)
-    info, report = read_dataset_info(data_dir), {}
-    for layout, members in sorted(layouts.items()):
-        metrics = SpecMetrics()
-        for positions in size_batches(sample_sizes(data_dir, members, info), 8):
-            chosen = [members[k] for k in positions]
-            images, truth = load_samples(data_dir, chosen)
-            metrics.update(scorer.predict(seen_through(images, chosen, capture)), truth)
-        report[layout] = (len(members), metrics.compute())
-    return report
+    return {
+        layout: (len(members), scored(scorer, data_dir, members, capture))
+        for layout, members in sorted(layouts.items())
+    }
 
 
 # One capture each, at one strength. `--degrade` trains on JPEG 30–95, blur 0.3–0.9 px, resampling ×0.6–0.9
@@ -85,9 +80,10 @@ def seen_through(images: np.ndarray, indices: list[int], capture: dict | None) -
     return np.stack([degrade(image, np.random.default_rng(i), config) for image, i in zip(images, indices)])
 
 
-def captured(scorer: Model, data_dir: Path, capture: dict) -> dict[str, float]:
-    """Metrics on every sample of `data_dir`, each image seen through `capture`."""
-    indices, metrics = list_indices(data_dir), SpecMetrics()
+def scored(scorer: Model, data_dir: Path, indices: list[int], capture: dict | None = None) -> dict[str, float]:
+    """Metrics pooled over samples `indices` of `data_dir`, each image seen through `capture` (None: as
+    rendered), in batches of one size."""
+    metrics = SpecMetrics()
     for positions in size_batches(sample_sizes(data_dir, indices, read_dataset_info(data_dir)), 8):
         chosen = [indices[k] for k in positions]
         images, truth = load_samples(data_dir, chosen)
@@ -132,7 +128,7 @@ def main() -> None:
     print(f"\nheld-out, captured (all {other['images']} designs; text IoU, image IoU, colour accuracy, hierarchy MSE):")
     print(f"  {'as rendered':>34}: " + "  ".join(f"{other['metrics'][n]:.4f}" for n in names))
     for label, capture in CAPTURES.items():
-        m = captured(scorer, held_out, capture)
+        m = scored(scorer, held_out, list_indices(held_out), capture)
         print(f"  {label:>34}: " + "  ".join(f"{m[n]:.4f}" for n in names))
     print("\nper layout family (split: layout, images, text IoU, image IoU, colour accuracy, hierarchy MSE):")
     noisy = "noise σ 4"
