@@ -56,7 +56,7 @@ def by_layout(
 
 
 # One capture each, at one strength. `--degrade` trains on JPEG 30–95, blur 0.3–0.9 px, resampling ×0.6–0.9
-# and noise of σ 0–8, each on a share of the images (ftensor/data/degrade.py).
+# and noise of σ 0–4, each on a share of the images (ftensor/data/degrade.py).
 NO_CAPTURE = {"jpeg_p": 0.0, "blur_p": 0.0, "resample_p": 0.0, "color_shift_p": 0.0, "noise_p": 0.0}
 CAPTURES = {
     "JPEG quality 75": {"jpeg_p": 1.0, "jpeg_quality": (75, 75)},
@@ -68,7 +68,7 @@ CAPTURES = {
     "blur 1.5 px (beyond)": {"blur_p": 1.0, "blur_radius": (1.5, 1.5)},
     "noise σ 2": {"noise_p": 1.0, "noise_sigma": (2.0, 2.0)},
     "noise σ 4": {"noise_p": 1.0, "noise_sigma": (4.0, 4.0)},
-    "noise σ 8": {"noise_p": 1.0, "noise_sigma": (8.0, 8.0)},
+    "noise σ 8 (beyond)": {"noise_p": 1.0, "noise_sigma": (8.0, 8.0)},
     "noise σ 12 (beyond)": {"noise_p": 1.0, "noise_sigma": (12.0, 12.0)},
 }
 

@@ -23,7 +23,7 @@ STRONGEST = Degradations(
     color_shift_p=1,
     color_shift=8,
     noise_p=1,
-    noise_sigma=(8.0, 8.0),
+    noise_sigma=(4.0, 4.0),
 )
 
 
