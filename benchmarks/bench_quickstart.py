@@ -7,7 +7,8 @@ Reads the run's training log (`ftensor train` writes it; any run folder will do)
 the training time so far, training samples/s, the GFLOP/s that implies (the convolutions' forward FLOPs
 × 3 for the backward pass and the weight gradients, averaged over the dataset's mix of sizes) against
 this CPU's fp32 peak (a run in bf16 can pass it: native bf16 does twice the work per instruction), and
-the val metrics with the criteria met; then the first epoch that meets all four, or that none did. Run
+the val metrics with the criteria met; then the first epoch that meets all four, or that none did (a run
+that fine-tunes --weights names them: its clock starts from those). Run
 it on the machine that trained the run: the CPU it names is this one's.
 """
 
@@ -46,7 +47,9 @@ def main() -> None:
     peak, reckoning = nominal_peak_gflops()
     print(f"\n{describe()}")
     print(
-        f"run {args.run}: preset {config['preset']}, batch {config['batch_size']}, {config['epochs']} epochs, "
+        f"run {args.run}: preset {config['preset']}"
+        + (f" from {config['weights']}" if config.get("weights") else "")
+        + f", batch {config['batch_size']}, {config['epochs']} epochs, "
         f"{'bf16 autocast' if config.get('bf16') else 'fp32'}, {gflop:.1f} training GFLOP a sample; "
         f"fp32 peak ≈ {peak:.0f} GFLOP/s ({reckoning})\n"
     )

@@ -141,6 +141,27 @@ def test_a_run_resumes_on_its_own_data_only(dataset, tmp_path, capsys):
     assert {p: p.read_bytes() for p in (run / "checkpoints").iterdir()} == files
 
 
+def test_fine_tunes_weights_of_its_own_preset(dataset, tmp_path, capsys):
+    """--weights starts a new run from another's weights (a fresh optimiser and schedule); the run records
+    them by content, so a rerun without them, or with others, is refused rather than continued."""
+    assert train(dataset, tmp_path / "base", "--epochs", "1") == 0
+    weights = tmp_path / "base/checkpoints/encoder_epoch_001.pth"
+    capsys.readouterr()
+    assert train(dataset, tmp_path / "tuned", "--epochs", "1", "--lr", "1e-9", "--weights", str(weights)) == 0
+    assert f"starting from {weights}" in capsys.readouterr().out
+    tuned = load_checkpoint(tmp_path / "tuned/checkpoints/encoder_last.pth")
+    start = load_checkpoint(weights)["model"]
+    convolutions = [k for k, v in start.items() if v.dim() == 4]
+    assert all(torch.allclose(tuned["model"][k], start[k], atol=1e-6) for k in convolutions), "a step of 1e-9"
+    assert tuned["epoch"] == 1 and tuned["config"]["start"] == training.fingerprint(weights)
+    assert train(dataset, tmp_path / "tuned", "--epochs", "1", "--lr", "1e-9") == 2
+    assert f"start {training.fingerprint(weights)!r} there, 'random' now" in capsys.readouterr().err
+    assert train(dataset, tmp_path / "small", "--epochs", "1", "--preset", "small", "--weights", str(weights)) == 2
+    assert "holds a 'tiny' model, not 'small': pass --preset tiny" in capsys.readouterr().err
+    assert train(dataset, tmp_path / "none", "--epochs", "1", "--weights", str(tmp_path / "none.pth")) == 2
+    assert "none.pth does not exist" in capsys.readouterr().err
+
+
 def test_validate_only_prints_and_writes_metrics(dataset, tmp_path, capsys):
     assert train(dataset, tmp_path, "--epochs", "1") == 0
     capsys.readouterr()

@@ -69,6 +69,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="continue exactly from this full checkpoint into --run (a rerun into the same --run resumes by itself)",
     )
+    parser.add_argument(
+        "--weights",
+        default=None,
+        metavar="PATH",
+        help="start from these weights and fine-tune them (a checkpoint of `ftensor train` of the same --preset; "
+        "the repository ships weights/small_128.pth, see weights/README.md)",
+    )
     parser.add_argument("--validate", action="store_true", help="only evaluate --checkpoint on the val split")
     parser.add_argument(
         "--checkpoint", default=None, help="checkpoint for --validate (default: RUN/checkpoints/encoder_best.pth)"
