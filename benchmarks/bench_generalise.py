@@ -98,7 +98,7 @@ def main() -> None:
     parser.add_argument("--data_dir", default="data/quickstart_128", help="training data (variety seen)")
     parser.add_argument("--held_out_dir", default="data/held_out_128", help="held-out data (variety held_out)")
     parser.add_argument("--image_size", type=int, default=128)
-    parser.add_argument("--num_samples", type=int, default=5000, help="the training data's samples (as make demo)")
+    parser.add_argument("--num_samples", type=int, default=2500, help="the training data's samples (as make demo)")
     parser.add_argument("--held_out_samples", type=int, default=400)
     args = parser.parse_args()
 
@@ -108,7 +108,8 @@ def main() -> None:
     if not run.best.is_file():
         raise SystemExit(f"no trained model in {run.root}: run `make demo` (or `ftensor train --run {run.root}`).")
     model = run.onnx if run.onnx.is_file() else run.best
-    own, _ = evaluate_model(model, data, split="val", worst=0)
+    val_fraction = json.loads(run.log.read_text())["config"]["val_fraction"]  # the run's own val split
+    own, _ = evaluate_model(model, data, split="val", val_fraction=val_fraction, worst=0)
     other, _ = evaluate_model(model, held_out, split="all", worst=0)
 
     print(f"\n{describe()}\n{model}: trained on {data} (variety seen)\n")

@@ -49,7 +49,7 @@ def main() -> None:
     print(
         f"run {args.run}: preset {config['preset']}"
         + (f" from {config['weights']}" if config.get("weights") else "")
-        + f", batch {config['batch_size']}, {config['epochs']} epochs, "
+        + f", batch {config['batch_size']}, {config['epochs']} epoch{'s' * (config['epochs'] != 1)}, "
         f"{'bf16 autocast' if config.get('bf16') else 'fp32'}, {gflop:.1f} training GFLOP a sample; "
         f"fp32 peak ≈ {peak:.0f} GFLOP/s ({reckoning})\n"
     )
