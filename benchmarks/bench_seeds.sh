@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# Whether a change beats the spread between training seeds: the from-scratch quick start's recipe
-# (`WEIGHTS= make demo`) trained with several seeds for each arm named, every run scored on its own val
-# split and on 400 held-out designs. An arm is a
-# checkout (this one, a release's worktree…), optionally followed by `:` and training flags that replace or
-# add to the quick start's (`.:--mse_weight 1`). Made for one GPU (16 cores make the data, the trainings
-# share the GPU): on an NVIDIA H100, nine runs took 5 minutes and twelve 7. On 2 CPU cores a single run takes
-# half an hour.
+# Whether a change beats the spread between training seeds: the from-scratch quick start's recipe (`WEIGHTS=
+# make demo`) trained with several seeds for each arm named, every run scored on its own val split and on
+# 400 held-out designs. An arm is a checkout (this one, a release's worktree…), optionally followed by `:`
+# and training flags that replace or add to the quick start's (`.:--mse_weight 1`). Made for one GPU (16
+# cores make the data, the trainings share the GPU): on an NVIDIA H100, nine runs took 5 minutes and twelve
+# 7. On 2 CPU cores a single run takes half an hour.
 #
 #     git worktree add /tmp/v0.5.0 d975ed1       # a checkout to compare with
 #     FT_PYTHON=python3 bash benchmarks/bench_seeds.sh runs/seeds . /tmp/v0.5.0
